@@ -1,0 +1,89 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "TCPLab",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "echo-server", targets: ["EchoServer"]),
+        .executable(name: "echo-client", targets: ["EchoClient"]),
+        .executable(name: "faultproxy", targets: ["FaultProxy"]),
+        .executable(name: "tcplab", targets: ["TCPLabCLI"]),
+        // What other projects' integration tests import to set up labs and assert kernel timings.
+        .library(name: "TCPLab", targets: ["TCPLab"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+    ],
+    targets: [
+        // libnftnl + libmnl as they are installed by Debian's -dev packages.
+        .systemLibrary(
+            name: "CNetfilter",
+            pkgConfig: "libnftnl libmnl",
+            providers: [.apt(["libnftnl-dev", "libmnl-dev"])]
+        ),
+        // The macros and inline functions Swift cannot import (NLMSG_*, mnl_attr_for_each, ...).
+        .target(name: "CTCPLabShim"),
+
+        // Syscalls over Glibc: sockets, epoll, namespaces, signals, TCP_INFO. One entry point per call.
+        .target(
+            name: "TCPLabSystem",
+            dependencies: [
+                "CTCPLabShim",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        // Netlink transport: nftables batches (libnftnl + libmnl), nfnetlink_log, sock_diag.
+        .target(
+            name: "TCPLabNetlink",
+            dependencies: ["CNetfilter", "CTCPLabShim", "TCPLabSystem"]
+        ),
+        // Segment vocabulary, the drop/delay spec and its translation into nftables rules.
+        .target(
+            name: "TCPLabFault",
+            dependencies: ["TCPLabNetlink"]
+        ),
+        // Packet parsing, the segment timeline, socket states, pcap and the ladder view.
+        .target(
+            name: "TCPLabObserve",
+            dependencies: ["TCPLabSystem", "TCPLabNetlink", "TCPLabFault"]
+        ),
+        // The library for labs and for other projects' tests.
+        .target(
+            name: "TCPLab",
+            dependencies: ["TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve"]
+        ),
+
+        .executableTarget(
+            name: "EchoServer",
+            dependencies: ["TCPLabSystem", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "EchoClient",
+            dependencies: ["TCPLabSystem", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "FaultProxy",
+            dependencies: [
+                "TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "TCPLabCLI",
+            dependencies: ["TCPLab", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+
+        .testTarget(
+            name: "TCPLabUnitTests",
+            dependencies: ["TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLab"]
+        ),
+        // Root + network namespaces; each test skips with a clear message without CAP_NET_ADMIN.
+        .testTarget(
+            name: "TCPLabIntegrationTests",
+            dependencies: ["TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLab"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,7 @@
+#ifndef C_TCPLAB_SHIM_H
+#define C_TCPLAB_SHIM_H
+// Only what Swift cannot import: function-like macros, static inline functions, constants
+// hidden behind feature macros. Each family has its own header.
+#include "shim_socket.h"
+#include "shim_netlink.h"
+#endif

@@ -1,0 +1,17 @@
+#ifndef C_TCPLAB_SHIM_SOCKET_H
+#define C_TCPLAB_SHIM_SOCKET_H
+#include <stddef.h>
+#include <stdint.h>
+
+/// The errno's symbolic name ("ECONNREFUSED"), or NULL. Glibc only declares
+/// strerrorname_np under _GNU_SOURCE, which Swift's Glibc module does not set.
+const char *tcplab_errno_name(int errnum);
+
+/// Glibc's struct tcp_info as this build knows it; the kernel may send more, read by offset.
+size_t tcplab_tcp_info_size(void);
+
+/// Call signalfd-friendly sigprocmask with a set built from the given signals.
+int tcplab_block_signals(const int *signals, int count);
+/// A signalfd for the given signals (they must be blocked first). Returns fd or -1.
+int tcplab_signalfd(const int *signals, int count, int flags);
+#endif

@@ -1,0 +1,27 @@
+#define _GNU_SOURCE
+#include <string.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <netinet/tcp.h>
+#include "shim_socket.h"
+
+const char *tcplab_errno_name(int errnum) { return strerrorname_np(errnum); }
+
+size_t tcplab_tcp_info_size(void) { return sizeof(struct tcp_info); }
+
+static void fill(sigset_t *set, const int *signals, int count) {
+    sigemptyset(set);
+    for (int i = 0; i < count; i++) sigaddset(set, signals[i]);
+}
+
+int tcplab_block_signals(const int *signals, int count) {
+    sigset_t set;
+    fill(&set, signals, count);
+    return pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+int tcplab_signalfd(const int *signals, int count, int flags) {
+    sigset_t set;
+    fill(&set, signals, count);
+    return signalfd(-1, &set, flags);
+}
