@@ -4,4 +4,5 @@
 // hidden behind feature macros. Each family has its own header.
 #include "shim_socket.h"
 #include "shim_netlink.h"
+#include "shim_observe.h"
 #endif
