@@ -15,6 +15,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
     ],
     targets: [
         // libnftnl + libmnl as they are installed by Debian's -dev packages.
@@ -55,29 +56,39 @@ let package = Package(
             dependencies: ["TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve"]
         ),
 
+        // What every executable shares on its command line: argument types, option groups, exit codes.
+        .target(
+            name: "TCPLabCommandSupport",
+            dependencies: ["TCPLabSystem", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+
         .executableTarget(
             name: "EchoServer",
-            dependencies: ["TCPLabSystem", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "TCPLabSystem", "TCPLabCommandSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "HeapModule", package: "swift-collections"),
+            ]
         ),
         .executableTarget(
             name: "EchoClient",
-            dependencies: ["TCPLabSystem", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["TCPLabSystem", "TCPLabCommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "FaultProxy",
             dependencies: [
-                "TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve",
+                "TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLabCommandSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "TCPLabCLI",
-            dependencies: ["TCPLab", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["TCPLab", "TCPLabCommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         .testTarget(
             name: "TCPLabUnitTests",
-            dependencies: ["TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLab"]
+            dependencies: ["TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLab", "TCPLabCommandSupport"]
         ),
         // Root + network namespaces; each test skips with a clear message without CAP_NET_ADMIN.
         .testTarget(

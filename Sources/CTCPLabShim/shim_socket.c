@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <netinet/tcp.h>
+#include <sys/socket.h>
 #include "shim_socket.h"
 
 const char *tcplab_errno_name(int errnum) { return strerrorname_np(errnum); }
@@ -24,4 +25,8 @@ int tcplab_signalfd(const int *signals, int count, int flags) {
     sigset_t set;
     fill(&set, signals, count);
     return signalfd(-1, &set, flags);
+}
+
+int tcplab_accept4(int fd, struct sockaddr *address, unsigned int *length, int flags) {
+    return accept4(fd, address, (socklen_t *)length, flags);
 }

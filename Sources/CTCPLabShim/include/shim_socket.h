@@ -2,6 +2,9 @@
 #define C_TCPLAB_SHIM_SOCKET_H
 #include <stddef.h>
 #include <stdint.h>
+// Not part of Swift's Glibc module; re-exported from here.
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
 
 /// The errno's symbolic name ("ECONNREFUSED"), or NULL. Glibc only declares
 /// strerrorname_np under _GNU_SOURCE, which Swift's Glibc module does not set.
@@ -14,4 +17,7 @@ size_t tcplab_tcp_info_size(void);
 int tcplab_block_signals(const int *signals, int count);
 /// A signalfd for the given signals (they must be blocked first). Returns fd or -1.
 int tcplab_signalfd(const int *signals, int count, int flags);
+/// accept4(2): Glibc declares it only under _GNU_SOURCE.
+struct sockaddr;
+int tcplab_accept4(int fd, struct sockaddr *address, unsigned int *length, int flags);
 #endif

@@ -1,0 +1,249 @@
+import HeapModule
+import SystemPackage
+import TCPLabSystem
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The echo loop. I/O model: one thread, one level-triggered epoll set holding the listener, a
+/// signalfd and every connection; non-blocking sockets with a per-connection backlog of bytes not
+/// yet written; close deadlines in a min-heap that sets epoll_wait's timeout. No thread per
+/// connection, so 10k connections cost 10k descriptors and a little memory, nothing more.
+final class EchoServer {
+    struct Configuration {
+        var address: SocketAddress
+        var backlog: Int32
+        var accept: AcceptMode
+        var acceptDelay: Duration?
+        var close: ClosePolicy
+        var shutdownWrite: Bool
+        var lingerReset: Bool
+        var keepalive: Keepalive?
+        var reuseAddress: Bool
+        var json: Bool
+    }
+
+    private struct Connection {
+        let socket: Socket
+        let peer: SocketAddress
+        /// Echo bytes the kernel's send buffer has not taken yet.
+        var unsent: [UInt8] = []
+        var echoedAnything = false
+        var halfClosed = false
+    }
+
+    /// A timer: close connection `token` at `deadline`, or start accepting (token 0).
+    private struct Deadline: Comparable {
+        let at: UInt64
+        let token: UInt64
+        static func < (a: Deadline, b: Deadline) -> Bool { a.at < b.at }
+    }
+
+    private static let listenerToken: UInt64 = 0
+    private static let signalToken: UInt64 = 1
+
+    private let configuration: Configuration
+    private var connections: [UInt64: Connection] = [:]
+    private var nextToken: UInt64 = 2
+    private var deadlines = Heap<Deadline>()
+    private var readBuffer = [UInt8](repeating: 0, count: 65536)
+
+    init(_ configuration: Configuration) { self.configuration = configuration }
+
+    static func report(_ event: ServerEvent, json: Bool, human: @autoclosure () -> String) {
+        if json { JSONLines.emit(event) } else { printError(human()) }
+    }
+
+    private func report(_ event: ServerEvent, _ human: @autoclosure () -> String) {
+        Self.report(event, json: configuration.json, human: human())
+    }
+
+    func run() throws {
+        // Signals first, before anything could start a thread that would receive them.
+        let signals = try SignalFD()
+        ResourceLimits.raiseOpenFileLimit()
+        let listener = try makeListener()
+        defer { listener.close() }
+        let epoll = try Epoll()
+        defer { epoll.close() }
+        try epoll.add(signals.descriptor, events: .readable, token: Self.signalToken)
+
+        let address = (try? listener.localAddress())?.description ?? configuration.address.description
+        report(ServerEvent(event: "listening", address: address, backlog: Int(configuration.backlog)),
+               "listening on \(address) (backlog \(configuration.backlog))")
+
+        switch (configuration.accept, configuration.acceptDelay) {
+        case (.never, _): break
+        case (.always, let delay?):
+            deadlines.insert(Deadline(at: MonotonicClock.now() + UInt64(delay.totalNanoseconds), token: Self.listenerToken))
+        case (.always, nil):
+            try epoll.add(listener.descriptor, events: .readable, token: Self.listenerToken)
+        }
+
+        while true {
+            for (token, ready) in try epoll.wait(timeoutMilliseconds: nextTimeout()) {
+                switch token {
+                case Self.signalToken:
+                    if signals.take() != nil { shutDown(epoll); return }
+                case Self.listenerToken:
+                    try acceptReady(listener, epoll)
+                default:
+                    service(token, ready, epoll)
+                }
+            }
+            try fireDeadlines(listener, epoll)
+        }
+    }
+
+    private func makeListener() throws(SystemCallError) -> Socket {
+        let listener = try Socket.tcp(configuration.address.family, nonBlocking: true)
+        do {
+            if configuration.reuseAddress { try listener.setReuseAddress(true) }
+            if configuration.address.family == .ipv6 { try listener.setIPv6Only() }
+            try listener.bind(to: configuration.address)
+            try listener.listen(backlog: configuration.backlog)
+        } catch {
+            listener.close()
+            throw error
+        }
+        return listener
+    }
+
+    private func nextTimeout() -> Int32 {
+        guard let first = deadlines.min else { return -1 }
+        let now = MonotonicClock.now()
+        guard first.at > now else { return 0 }
+        // Round up so we never wake a tick early and spin.
+        return Int32(min((first.at - now + 999_999) / 1_000_000, UInt64(Int32.max)))
+    }
+
+    private func fireDeadlines(_ listener: Socket, _ epoll: Epoll) throws {
+        let now = MonotonicClock.now()
+        while let first = deadlines.min, first.at <= now {
+            _ = deadlines.removeMin()
+            if first.token == Self.listenerToken {
+                try epoll.add(listener.descriptor, events: .readable, token: Self.listenerToken)
+            } else if connections[first.token] != nil {
+                closeByPolicy(first.token, epoll)
+            }
+        }
+    }
+
+    private func acceptReady(_ listener: Socket, _ epoll: Epoll) throws {
+        // Take everything queued now; level-triggered epoll brings us back for the rest.
+        for _ in 0..<1024 {
+            guard let (socket, peer) = try listener.accept(nonBlocking: true) else { return }
+            do {
+                if configuration.lingerReset { try socket.setLingerReset() }
+                if let keepalive = configuration.keepalive { try socket.setKeepalive(keepalive) }
+                let token = nextToken
+                nextToken += 1
+                try epoll.add(socket.descriptor, events: .readable, token: token)
+                connections[token] = Connection(socket: socket, peer: peer)
+                report(ServerEvent(event: "accepted", peer: peer.description), "accepted \(peer)")
+                if case .after(let delay) = configuration.close {
+                    deadlines.insert(Deadline(at: MonotonicClock.now() + UInt64(delay.totalNanoseconds), token: token))
+                }
+            } catch {
+                socket.close()
+                report(ServerEvent(event: "error", peer: peer.description, error: error.errnoName, message: "\(error)"), "\(peer): \(error)")
+            }
+        }
+    }
+
+    private func service(_ token: UInt64, _ ready: Epoll.Events, _ epoll: Epoll) {
+        guard var connection = connections[token] else { return }
+        do {
+            if ready.contains(.writable) || !connection.unsent.isEmpty {
+                try flush(&connection, token, epoll)
+            }
+            if ready.contains(.readable) || ready.contains(.hangUp) || ready.contains(.error) {
+                let count = try readBuffer.withUnsafeMutableBytes { raw in
+                    Result { () throws(SystemCallError) -> Int? in try connection.socket.read(into: raw) }
+                }.get()
+                guard let count else { connections[token] = connection; return }
+                if count == 0 {
+                    connections[token] = connection
+                    peerClosed(token, epoll)
+                    return
+                }
+                connection.unsent.append(contentsOf: readBuffer[0..<count])
+                try flush(&connection, token, epoll)
+                report(ServerEvent(event: "echoed", peer: connection.peer.description, bytes: count), "echoed \(count) bytes to \(connection.peer)")
+                let firstEcho = !connection.echoedAnything
+                connection.echoedAnything = true
+                connections[token] = connection
+                if firstEcho, configuration.close == .first {
+                    closeByPolicy(token, epoll)
+                }
+                return
+            }
+            connections[token] = connection
+        } catch {
+            connections[token] = connection
+            finish(token, epoll, how: "error", error: error)
+        }
+    }
+
+    /// Writes what the send buffer takes; asks epoll for EPOLLOUT only while bytes are left.
+    private func flush(_ connection: inout Connection, _ token: UInt64, _ epoll: Epoll) throws(SystemCallError) {
+        while !connection.unsent.isEmpty {
+            let unsent = connection.unsent
+            let written = try unsent.withUnsafeBytes { raw in
+                Result { () throws(SystemCallError) -> Int? in try connection.socket.write(raw) }
+            }.get()
+            guard let written else { break }
+            connection.unsent.removeFirst(written)
+        }
+        let events: Epoll.Events = connection.unsent.isEmpty ? .readable : [.readable, .writable]
+        try epoll.modify(connection.socket.descriptor, events: connection.halfClosed && connection.unsent.isEmpty ? [] : events, token: token)
+    }
+
+    /// The client sent FIN.
+    private func peerClosed(_ token: UInt64, _ epoll: Epoll) {
+        guard let connection = connections[token] else { return }
+        switch configuration.close {
+        case .never:
+            // Stop listening for it but keep the descriptor: the kernel keeps the socket in CLOSE_WAIT.
+            try? epoll.remove(connection.socket.descriptor)
+        case .peer, .first, .after:
+            if connection.halfClosed {
+                finish(token, epoll, how: "shutdown", error: nil)
+            } else {
+                closeByPolicy(token, epoll)
+            }
+        }
+    }
+
+    /// The server's own close: close(), or shutdown(SHUT_WR) and wait for the client's FIN.
+    private func closeByPolicy(_ token: UInt64, _ epoll: Epoll) {
+        guard var connection = connections[token] else { return }
+        guard configuration.shutdownWrite, !connection.halfClosed else {
+            finish(token, epoll, how: configuration.lingerReset ? "reset" : "close", error: nil)
+            return
+        }
+        do {
+            try connection.socket.shutdown(.write)
+            connection.halfClosed = true
+            connections[token] = connection
+            report(ServerEvent(event: "shutdown", peer: connection.peer.description), "shut down writing to \(connection.peer)")
+        } catch {
+            finish(token, epoll, how: "error", error: error)
+        }
+    }
+
+    private func finish(_ token: UInt64, _ epoll: Epoll, how: String, error: SystemCallError?) {
+        guard let connection = connections.removeValue(forKey: token) else { return }
+        let info = try? connection.socket.tcpInfo()
+        try? epoll.remove(connection.socket.descriptor)
+        connection.socket.close()
+        let detail = error.map { ": \($0)" } ?? ""
+        report(ServerEvent(event: "closed", peer: connection.peer.description, how: how, error: error?.errnoName, tcpInfo: info),
+               "closed \(connection.peer) (\(how))\(detail)")
+    }
+
+    private func shutDown(_ epoll: Epoll) {
+        for token in Array(connections.keys) { finish(token, epoll, how: "close", error: nil) }
+    }
+}

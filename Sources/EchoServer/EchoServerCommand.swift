@@ -1,0 +1,82 @@
+import ArgumentParser
+import TCPLabCommandSupport
+import TCPLabSystem
+
+@main
+struct EchoServerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "echo-server",
+        abstract: "Echo every byte back over plain kernel TCP, with the knobs a TCP lab needs.",
+        discussion: """
+            One thread, one epoll instance, non-blocking sockets: the server holds thousands of \
+            connections without a thread each, and every socket call is visible to strace.
+            Exit status: 0 after SIGINT/SIGTERM, 1 when the listener cannot be set up.
+            """
+    )
+
+    @Option(help: "Address to listen on (IPv4 or IPv6 literal).")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on.")
+    var port = 7000
+
+    @Option(help: "listen() backlog: the accept queue's length.")
+    var backlog: Int32 = 128
+
+    @Option(help: "Whether to accept connections: always, or never (listen only, so the accept queue fills).")
+    var accept: AcceptMode = .always
+
+    @Option(name: .customLong("accept-delay"), help: "Start accepting only this long after listening (e.g. 2s).")
+    var acceptDelay: DurationArgument?
+
+    @Option(
+        help: ArgumentHelp(
+            "When to close an accepted connection: peer (when the client closes), never (leave CLOSE_WAIT), first (after echoing the first message), after:DURATION (that long after accept).",
+            valueName: "policy"
+        )
+    )
+    var close: ClosePolicy = .peer
+
+    @Flag(name: .customLong("shutdown-write"), help: "Half-close with shutdown(SHUT_WR) instead of close(); the socket is closed once the client closes too.")
+    var shutdownWrite = false
+
+    @Flag(name: .customLong("linger-reset"), help: "Set SO_LINGER {1, 0} so close() sends RST instead of FIN.")
+    var lingerReset = false
+
+    @Option(help: ArgumentHelp("Keepalive on accepted sockets: TCP_KEEPIDLE,TCP_KEEPINTVL,TCP_KEEPCNT in seconds.", valueName: "idle,interval,count"))
+    var keepalive: Keepalive?
+
+    @Flag(inversion: .prefixedNo, help: "SO_REUSEADDR on the listener, so a restart binds despite TIME_WAIT.")
+    var reuseaddr = true
+
+    @Flag(help: "Print one JSON object per event (listening, accepted, echoed, closed, error) on stdout.")
+    var json = false
+
+    func validate() throws {
+        try validatePort(port, option: "--port")
+        guard backlog >= 0 else { throw ValidationError("--backlog must not be negative") }
+        if accept == .never, acceptDelay != nil {
+            throw ValidationError("--accept-delay has no effect with --accept never")
+        }
+    }
+
+    func run() throws {
+        let address: SocketAddress
+        do {
+            address = try SocketAddress(host: host, port: UInt16(port))
+        } catch {
+            throw ValidationError("--host: \(error)")
+        }
+        let configuration = EchoServer.Configuration(
+            address: address, backlog: backlog, accept: accept,
+            acceptDelay: acceptDelay?.duration, close: close, shutdownWrite: shutdownWrite,
+            lingerReset: lingerReset, keepalive: keepalive, reuseAddress: reuseaddr, json: json
+        )
+        do {
+            try EchoServer(configuration).run()
+        } catch {
+            EchoServer.report(ServerEvent(event: "error", message: "\(error)"), json: json, human: "echo-server: \(error)")
+            throw ExitStatus.failure
+        }
+    }
+}
