@@ -1,0 +1,140 @@
+/// The nfnetlink_log wire format (linux/netfilter/nfnetlink_log.h): building the config
+/// requests and parsing what the kernel sends back. Pure functions on bytes.
+public enum NFLogMessage {
+    static let subsystem: UInt8 = 4           // NFNL_SUBSYS_ULOG
+    static let packetType: UInt8 = 0          // NFULNL_MSG_PACKET
+    static let configType: UInt8 = 1          // NFULNL_MSG_CONFIG
+    static let requestFlags: UInt16 = 0x1 | 0x4  // NLM_F_REQUEST | NLM_F_ACK
+
+    /// NFULA_CFG_CMD commands.
+    public enum Command: UInt8, Sendable {
+        case bind = 1, unbind = 2, bindFamily = 3, unbindFamily = 4
+    }
+
+    /// NFULNL_COPY_*.
+    public enum CopyMode: UInt8, Sendable {
+        case none = 0, meta = 1, packet = 2
+    }
+
+    enum PacketAttribute: UInt16 {
+        case header = 1, mark = 2, timestamp = 3, inputInterface = 4, outputInterface = 5
+        case payload = 9, prefix = 10
+    }
+
+    enum ConfigAttribute: UInt16 {
+        case command = 1, mode = 2, bufferSize = 3, timeout = 4, queueThreshold = 5, flags = 6
+    }
+
+    public static var packetMessageType: UInt16 { UInt16(subsystem) << 8 | UInt16(packetType) }
+    public static var configMessageType: UInt16 { UInt16(subsystem) << 8 | UInt16(configType) }
+
+    /// nfgenmsg: family, version 0, res_id (the group) big-endian.
+    static func nfgenmsg(family: UInt8, group: UInt16) -> [UInt8] {
+        var bytes: [UInt8] = [family, 0]  // NFNETLINK_V0
+        bytes.appendNetworkOrder(group)
+        return bytes
+    }
+
+    static func config(group: UInt16, family: UInt8 = 0, sequence: UInt32, attributes: [[UInt8]]) -> [UInt8] {
+        NetlinkWireMessage.encode(
+            type: configMessageType, flags: requestFlags, sequence: sequence,
+            payload: nfgenmsg(family: family, group: group) + attributes.flatMap { $0 }
+        )
+    }
+
+    /// NFULA_CFG_CMD (bind, unbind, ...).
+    public static func command(_ command: Command, group: UInt16, sequence: UInt32) -> [UInt8] {
+        config(group: group, sequence: sequence, attributes: [
+            NetlinkWireAttribute.encode(type: ConfigAttribute.command.rawValue, payload: [command.rawValue])
+        ])
+    }
+
+    /// NFULA_CFG_MODE: struct nfulnl_msg_config_mode { __be32 copy_range; __u8 copy_mode; __u8 _pad; } (packed, 6 bytes).
+    public static func mode(_ mode: CopyMode, range: UInt32, group: UInt16, sequence: UInt32) -> [UInt8] {
+        var payload: [UInt8] = []
+        payload.appendNetworkOrder(range)
+        payload += [mode.rawValue, 0]
+        return config(group: group, sequence: sequence, attributes: [
+            NetlinkWireAttribute.encode(type: ConfigAttribute.mode.rawValue, payload: payload)
+        ])
+    }
+
+    /// NFULA_CFG_QTHRESH (big-endian): how many packets the kernel batches before sending.
+    /// 1 means every packet is delivered at once.
+    public static func queueThreshold(_ count: UInt32, group: UInt16, sequence: UInt32) -> [UInt8] {
+        var payload: [UInt8] = []
+        payload.appendNetworkOrder(count)
+        return config(group: group, sequence: sequence, attributes: [
+            NetlinkWireAttribute.encode(type: ConfigAttribute.queueThreshold.rawValue, payload: payload)
+        ])
+    }
+
+    /// NFULA_CFG_TIMEOUT (big-endian, 1/100 s): the flush timer for a partly filled batch.
+    public static func flushTimeout(centiseconds: UInt32, group: UInt16, sequence: UInt32) -> [UInt8] {
+        var payload: [UInt8] = []
+        payload.appendNetworkOrder(centiseconds)
+        return config(group: group, sequence: sequence, attributes: [
+            NetlinkWireAttribute.encode(type: ConfigAttribute.timeout.rawValue, payload: payload)
+        ])
+    }
+
+    /// One item of a received datagram.
+    public enum Item: Sendable, Equatable {
+        case packet(NFLogRecord)
+        /// NLMSG_ERROR: errno 0 is an ACK.
+        case status(sequence: UInt32, errno: Int32)
+        /// Anything else (NLMSG_DONE, other subsystems).
+        case other(type: UInt16)
+    }
+
+    /// Parses one received datagram.
+    public static func parse(datagram: [UInt8]) throws(WireFormatError) -> [Item] {
+        var items: [Item] = []
+        for message in try NetlinkWireMessage.split(datagram) {
+            if let code = try message.errorCode() {
+                items.append(.status(sequence: message.sequence, errno: code))
+            } else if message.type == packetMessageType {
+                items.append(.packet(try packet(payload: message.payload)))
+            } else {
+                items.append(.other(type: message.type))
+            }
+        }
+        return items
+    }
+
+    /// Parses an NFULNL_MSG_PACKET payload: nfgenmsg, then attributes.
+    public static func packet(payload: [UInt8]) throws(WireFormatError) -> NFLogRecord {
+        let header = WireReader(payload)
+        let family = try header.u8(0, "nfgenmsg.nfgen_family")
+        let group = try header.u16be(2, "nfgenmsg.res_id")
+        var record = NFLogRecord(group: group, family: family, timestampMicroseconds: nil, prefix: "", packet: [])
+        for attribute in try NetlinkWireAttribute.parse(payload, from: 4) {
+            let value = WireReader(attribute.payload)
+            switch PacketAttribute(rawValue: attribute.type) {
+            case .header:
+                // struct nfulnl_msg_packet_hdr { __be16 hw_protocol; __u8 hook; __u8 _pad; }
+                record.hwProtocol = try value.u16be(0, "nfulnl_msg_packet_hdr.hw_protocol")
+                record.hook = try value.u8(2, "nfulnl_msg_packet_hdr.hook")
+            case .timestamp:
+                // struct nfulnl_msg_packet_timestamp { __aligned_be64 sec; __aligned_be64 usec; }
+                let seconds = try value.u64be(0, "NFULA_TIMESTAMP.sec")
+                let microseconds = try value.u64be(8, "NFULA_TIMESTAMP.usec")
+                record.timestampMicroseconds = Int64(bitPattern: seconds) &* 1_000_000 &+ Int64(bitPattern: microseconds)
+            case .mark:
+                record.mark = try value.u32be(0, "NFULA_MARK")
+            case .inputInterface:
+                record.inputInterface = try value.u32be(0, "NFULA_IFINDEX_INDEV")
+            case .outputInterface:
+                record.outputInterface = try value.u32be(0, "NFULA_IFINDEX_OUTDEV")
+            case .payload:
+                record.packet = attribute.payload
+            case .prefix:
+                let text = attribute.payload.prefix { $0 != 0 }
+                record.prefix = String(decoding: text, as: UTF8.self)
+            case nil:
+                continue
+            }
+        }
+        return record
+    }
+}

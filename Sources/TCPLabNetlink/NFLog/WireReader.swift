@@ -1,0 +1,66 @@
+/// A truncated or inconsistent message: what was being read and how many bytes were missing.
+public struct WireFormatError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var what: String
+    public var offset: Int
+    public var needed: Int
+    public var available: Int
+
+    public init(what: String, offset: Int, needed: Int, available: Int) {
+        self.what = what
+        self.offset = offset
+        self.needed = needed
+        self.available = available
+    }
+
+    public var description: String {
+        "\(what): needs \(needed) bytes at offset \(offset), only \(available) available"
+    }
+}
+
+/// Bounds-checked reads of fixed-width fields from received bytes. Netlink attribute payloads
+/// are only 4-byte aligned and packet headers not aligned at all, so every read is
+/// `loadUnaligned`; an out-of-range read throws instead of trapping.
+public struct WireReader: Sendable {
+    public let bytes: [UInt8]
+
+    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+    public init(_ bytes: ArraySlice<UInt8>) { self.bytes = Array(bytes) }
+
+    public var count: Int { bytes.count }
+
+    public func require(_ offset: Int, _ width: Int, _ what: String) throws(WireFormatError) {
+        guard offset >= 0, width >= 0, offset <= bytes.count, width <= bytes.count - offset else {
+            throw WireFormatError(what: what, offset: offset, needed: width, available: max(0, bytes.count - max(0, offset)))
+        }
+    }
+
+    private func load<T: FixedWidthInteger>(_ type: T.Type, _ offset: Int, _ what: String) throws(WireFormatError) -> T {
+        try require(offset, MemoryLayout<T>.size, what)
+        return bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: T.self) }
+    }
+
+    public func u8(_ offset: Int, _ what: String = "u8") throws(WireFormatError) -> UInt8 {
+        try load(UInt8.self, offset, what)
+    }
+    /// Host byte order (netlink headers, sock_diag timers).
+    public func u16(_ offset: Int, _ what: String = "u16") throws(WireFormatError) -> UInt16 {
+        try load(UInt16.self, offset, what)
+    }
+    public func u32(_ offset: Int, _ what: String = "u32") throws(WireFormatError) -> UInt32 {
+        try load(UInt32.self, offset, what)
+    }
+    /// Network byte order (ports, TCP fields, NFLOG timestamps).
+    public func u16be(_ offset: Int, _ what: String = "be16") throws(WireFormatError) -> UInt16 {
+        UInt16(bigEndian: try load(UInt16.self, offset, what))
+    }
+    public func u32be(_ offset: Int, _ what: String = "be32") throws(WireFormatError) -> UInt32 {
+        UInt32(bigEndian: try load(UInt32.self, offset, what))
+    }
+    public func u64be(_ offset: Int, _ what: String = "be64") throws(WireFormatError) -> UInt64 {
+        UInt64(bigEndian: try load(UInt64.self, offset, what))
+    }
+    public func slice(_ offset: Int, _ length: Int, _ what: String = "bytes") throws(WireFormatError) -> [UInt8] {
+        try require(offset, length, what)
+        return Array(bytes[offset..<(offset + length)])
+    }
+}
