@@ -1,0 +1,333 @@
+import TCPLabNetlink
+
+extension FaultPlan {
+    public static let baseChain = "prerouting"
+    public static let faultChain = "fault"
+    public static let emptinessChain = "empty"
+    public static let recentSet = "recent"
+    /// After conntrack (-200): on loopback the ct was attached at OUTPUT and the skb keeps it.
+    public static let basePriority: Int32 = -150
+    static let randomModulus: UInt32 = 1_000_000
+
+    /// The whole plan as one nftables table: classification in the kernel (conntrack, `ct mark`
+    /// state, a recent-activity set), then one rule per fault occurrence, then state updates.
+    public func linearize() throws(FaultSpecError) -> NFTTable {
+        try validate()
+        var linearizer = FaultLinearizer(plan: self)
+        return try linearizer.table()
+    }
+}
+
+/// Builds the table in stages; each stage only appears when a fault needs it.
+struct FaultLinearizer {
+    let plan: FaultPlan
+    /// Classified kinds, closed under what their classification depends on.
+    let classified: Set<SegmentKind>
+    var layout = CTMarkLayout()
+    var rules: [NFTRule] = []
+
+    init(plan: FaultPlan) {
+        self.plan = plan
+        var kinds = Set(plan.faults.map(\.selector.kind))
+        // A probe answer is only recognised after the probe was; fin-ack and last-ack need the peer's FIN.
+        if kinds.contains(.keepaliveAck) { kinds.insert(.keepalive) }
+        if kinds.contains(.finAck) || kinds.contains(.lastAck) { kinds.insert(.peerFin) }
+        self.classified = kinds
+    }
+
+    var needsEmptiness: Bool {
+        !classified.isDisjoint(with: [.handshakeAck, .finAck, .lastAck, .data, .keepalive, .keepaliveAck, .windowProbe])
+    }
+    var needsIdle: Bool { classified.contains(.keepalive) }
+    var needsFinState: Bool { !classified.isDisjoint(with: [.fin, .peerFin, .finAck, .lastAck]) }
+    var needsWindowState: Bool { classified.contains(.keepalive) || classified.contains(.windowProbe) }
+
+    mutating func table() throws(FaultSpecError) -> NFTTable {
+        scopeRules()
+        if needsEmptiness { rule(FaultPlan.faultChain, [.verdict(.jump(FaultPlan.emptinessChain))]) }
+        if needsIdle { idleRules() }
+        if needsFinState { finStateRules() }
+        classificationRules()
+        for (index, fault) in plan.faults.enumerated() { try faultRules(fault, index: index) }
+        stateUpdateRules()
+        exitRules()
+
+        var chains = [
+            NFTChain(name: FaultPlan.baseChain, hook: .prerouting, priority: FaultPlan.basePriority),
+            NFTChain(name: FaultPlan.faultChain, hook: nil),
+        ]
+        if needsEmptiness {
+            chains.append(NFTChain(name: FaultPlan.emptinessChain, hook: nil))
+            emptinessRules()
+        }
+        let sets = needsIdle ? [NFTSet(name: FaultPlan.recentSet, keyLength: 4, dynamic: true, timeoutMilliseconds: idleMilliseconds)] : []
+        return NFTTable(family: .inet, name: plan.tableName, owned: true, chains: chains, sets: sets, rules: rules)
+    }
+
+    var idleMilliseconds: UInt64 { max(1, plan.keepaliveIdle.nanoseconds / 1_000_000) }
+
+    mutating func rule(_ chain: String, _ expressions: [NFTExpression], comment: String? = nil) {
+        rules.append(NFTRule(chain: chain, expressions: expressions, comment: comment))
+    }
+    mutating func classify(_ match: Match, set bits: UInt32, alsoState: UInt32 = 0) {
+        var expressions = match.expressions + Action.setPacketClass(set: bits)
+        if alsoState != 0 { expressions += Action.setConnectionState(set: alsoState) }
+        rule(FaultPlan.faultChain, expressions)
+    }
+
+    // MARK: Scope
+
+    /// Only TCP to or from the port enters the fault chain, its scratch bits cleared and the
+    /// sender noted. `goto`, so a self-connection (sport == dport) is handled once.
+    mutating func scopeRules() {
+        for fromClient in [true, false] {
+            rule(
+                FaultPlan.baseChain,
+                (Match.tcp + .tcpPort(destination: fromClient, plan.port)).expressions
+                    + Action.setPacketClass(clear: PacketClass.scratch, set: fromClient ? PacketClass.fromClient : 0)
+                    + [.verdict(.goto(FaultPlan.faultChain))]
+            )
+        }
+    }
+
+    // MARK: Classification
+
+    /// nft cannot subtract, so "no payload" is `meta length == IP header + TCP header`, one rule
+    /// per data offset (at prerouting `meta length` is the whole IP packet for v4 and v6). IPv4
+    /// with options and IPv6 with extension headers never count as empty.
+    mutating func emptinessRules() {
+        for ipv6 in [false, true] {
+            for words in UInt8(5)...15 {
+                let header: UInt32 = ipv6 ? 40 : 20
+                var match = Match.nfproto(ipv6: ipv6)
+                if !ipv6 { match = match + .ipv4HeaderLength(5) }
+                match = match + .tcpDataOffset(words) + .metaLength(header + 4 * UInt32(words))
+                rule(FaultPlan.emptinessChain, match.expressions + Action.setPacketClass(set: PacketClass.empty) + [.verdict(.return)])
+            }
+        }
+    }
+
+    /// A connection absent from the recent set for `keepaliveIdle` is idle; every segment then
+    /// refreshes its entry, dropped or not (a lost segment still ended the silence on the wire).
+    mutating func idleRules() {
+        classify(.tcp + .ctIDAbsent(from: FaultPlan.recentSet), set: PacketClass.idle)
+        rule(FaultPlan.faultChain, Action.refresh(set: FaultPlan.recentSet, timeoutMilliseconds: idleMilliseconds))
+    }
+
+    /// The first FIN, before any drop, fixes which direction closed first.
+    mutating func finStateRules() {
+        for reply in [false, true] {
+            rule(
+                FaultPlan.faultChain,
+                (Match.tcpFlags(.fin, equal: .fin) + .connectionState(ConnectionState.fin1Seen, equal: 0) + .ctDirection(reply: reply)).expressions
+                    + Action.setConnectionState(set: ConnectionState.fin1Seen | (reply ? ConnectionState.fin1Reply : 0))
+            )
+        }
+    }
+
+    mutating func classificationRules() {
+        let fin1Bits = ConnectionState.fin1Seen | ConnectionState.fin1Reply
+        let teardownBits = fin1Bits | ConnectionState.peerFinSeen
+        let emptyPureACK = Match.pureACK + .packetClass(has: PacketClass.empty)
+        func bit(_ kind: SegmentKind) -> UInt32 { PacketClass.bit(for: kind)! }
+        func fin1(_ reply: Bool) -> UInt32 { reply ? ConnectionState.fin1Reply : 0 }
+
+        if classified.contains(.handshakeAck) {
+            classify(
+                .pureACK + .packetClass(has: PacketClass.fromClient | PacketClass.empty)
+                    + .connectionState(ConnectionState.handshakeDone, equal: 0),
+                set: bit(.handshakeAck)
+            )
+        }
+        for reply in [false, true] {
+            let direction = Match.ctDirection(reply: reply)
+            let finFlag = Match.tcpFlags(.fin, equal: .fin)
+            if classified.contains(.fin) {
+                classify(finFlag + direction + .connectionState(fin1Bits, equal: ConnectionState.fin1Seen | fin1(reply)), set: bit(.fin))
+            }
+            if classified.contains(.peerFin) {
+                classify(
+                    finFlag + direction + .connectionState(fin1Bits, equal: ConnectionState.fin1Seen | fin1(!reply)),
+                    set: bit(.peerFin), alsoState: ConnectionState.peerFinSeen
+                )
+            }
+            if classified.contains(.finAck) {
+                classify(emptyPureACK + direction + .connectionState(teardownBits, equal: ConnectionState.fin1Seen | fin1(!reply)), set: bit(.finAck))
+            }
+            if classified.contains(.lastAck) {
+                classify(
+                    emptyPureACK + direction
+                        + .connectionState(teardownBits, equal: ConnectionState.fin1Seen | ConnectionState.peerFinSeen | fin1(reply)),
+                    set: bit(.lastAck)
+                )
+            }
+        }
+        if classified.contains(.keepalive) {
+            // Idle and neither side's window is zero: a window probe or the window update that
+            // ends a zero window also follows silence, but is not a keepalive.
+            classify(
+                .pureACK + .packetClass(has: PacketClass.empty | PacketClass.idle)
+                    + .connectionState(ConnectionState.zeroWindowOriginal | ConnectionState.zeroWindowReply, equal: 0),
+                set: bit(.keepalive)
+            )
+        }
+        if classified.contains(.windowProbe) {
+            for reply in [false, true] {
+                // The sender's peer (the other direction) last advertised a zero window.
+                let peerZero = reply ? ConnectionState.zeroWindowOriginal : ConnectionState.zeroWindowReply
+                classify(emptyPureACK + .ctDirection(reply: reply) + .connectionState(peerZero, equal: peerZero), set: bit(.windowProbe))
+            }
+        }
+        if classified.contains(.keepaliveAck) {
+            let probeBits = ConnectionState.probePending | ConnectionState.probeReply
+            for reply in [false, true] {
+                // The probe came the other way and just refreshed the recent set, so not idle.
+                classify(
+                    .pureACK + .packetClass(PacketClass.empty | PacketClass.idle, equal: PacketClass.empty) + .ctDirection(reply: reply)
+                        + .connectionState(probeBits, equal: ConnectionState.probePending | (reply ? 0 : ConnectionState.probeReply)),
+                    set: bit(.keepaliveAck)
+                )
+            }
+            // A pending probe is answered by the very next segment or not at all.
+            rule(
+                FaultPlan.faultChain,
+                Match.connectionState(ConnectionState.probePending, equal: ConnectionState.probePending).expressions
+                    + Action.setConnectionState(clear: probeBits, set: 0)
+            )
+        }
+    }
+
+    // MARK: Faults
+
+    /// The kind's own match, narrowed by `--from`.
+    func kindMatch(_ kind: SegmentKind) -> Match {
+        var classMask: UInt32 = 0
+        var classValue: UInt32 = 0
+        var flags = Match.none
+        switch kind {
+        case .syn:
+            (classMask, classValue) = (PacketClass.fromClient, PacketClass.fromClient)
+            flags = .tcpFlags([.syn, .ack, .rst, .fin], equal: .syn)
+        case .synack:
+            (classMask, classValue) = (PacketClass.fromClient, 0)
+            flags = .tcpFlags([.syn, .ack, .rst], equal: [.syn, .ack])
+        case .rst:
+            flags = .tcpFlags(.rst, equal: .rst)
+        case .data:
+            (classMask, classValue) = (PacketClass.empty, 0)
+        case .any, .ack:
+            break
+        default:
+            let bit = PacketClass.bit(for: kind)!
+            (classMask, classValue) = (bit, bit)
+        }
+        if let from = plan.from {
+            classMask |= PacketClass.fromClient
+            classValue |= from == .client ? PacketClass.fromClient : 0
+        }
+        return classMask == 0 ? flags : flags + .packetClass(classMask, equal: classValue)
+    }
+
+    /// One rule per counted occurrence, highest count first: a rule that bumps the count and
+    /// lets the segment go on must not be followed by the rule for the next count.
+    mutating func faultRules(_ fault: Fault, index: Int) throws(FaultSpecError) {
+        let kind = fault.selector.kind
+        let match = kindMatch(kind)
+        let comment = "\(fault.verb) \(kind.rawValue)"
+        let owner = "--\(fault.verb) \(fault.selector)"
+        switch fault.selector.selection {
+        case .all, .probability(1):
+            rule(FaultPlan.faultChain, match.expressions + verdict(fault), comment: comment)
+        case .first(let count):
+            let field = try layout.allocate(maximum: count, for: owner)
+            for occurrence in (0..<count).reversed() {
+                counted(match, field: field, occurrence: occurrence, hit: true, fault: fault, comment: comment)
+            }
+        case .only(let position):
+            let field = try layout.allocate(maximum: position, for: owner)
+            for occurrence in (0..<position).reversed() {
+                counted(match, field: field, occurrence: occurrence, hit: occurrence == position - 1, fault: fault, comment: comment)
+            }
+        case .probability(let probability):
+            let threshold = UInt32((probability * Double(FaultPlan.randomModulus)).rounded())
+            let random = Match.random(below: threshold, modulus: FaultPlan.randomModulus)
+            guard let seed = plan.seed else {
+                rule(FaultPlan.faultChain, (match + random).expressions + verdict(fault), comment: comment)
+                return
+            }
+            // The first occurrences follow the seed's pattern; later ones are random again.
+            let field = try layout.allocate(maximum: SeededPattern.length, for: owner)
+            let pattern = SeededPattern(seed: seed, salt: UInt64(index), probability: probability)
+            rule(
+                FaultPlan.faultChain,
+                (match + .connectionState(field.mask, equal: field.value(field.maximum)) + random).expressions + verdict(fault),
+                comment: comment
+            )
+            for occurrence in (0..<SeededPattern.length).reversed() {
+                counted(match, field: field, occurrence: occurrence, hit: pattern.drops[occurrence], fault: fault, comment: comment)
+            }
+        }
+    }
+
+    /// "kind && field == occurrence": set the field to occurrence + 1, then fault or go on.
+    mutating func counted(_ match: Match, field: CounterField, occurrence: Int, hit: Bool, fault: Fault, comment: String) {
+        var expressions = (match + .connectionState(field.mask, equal: field.value(occurrence))).expressions
+        if hit {
+            expressions += [.counter] + Action.setConnectionState(clear: field.mask, set: field.value(occurrence + 1)) + verdict(fault, counted: false)
+            rule(FaultPlan.faultChain, expressions, comment: comment)
+        } else {
+            expressions += Action.setConnectionState(clear: field.mask, set: field.value(occurrence + 1))
+            rule(FaultPlan.faultChain, expressions)
+        }
+    }
+
+    /// counter, log, then drop or queue (a queued segment leaves tagged with its fault).
+    func verdict(_ fault: Fault, counted: Bool = true) -> [NFTExpression] {
+        var expressions: [NFTExpression] = counted ? [.counter] : []
+        if let group = plan.logGroup {
+            expressions.append(.log(group: group, prefix: "tcplab \(fault.verb) \(fault.selector.kind.rawValue)", queueThreshold: 1))
+        }
+        guard let tag = fault.queueTag else { return expressions + [.verdict(.drop)] }
+        expressions += Action.setPacketClass(clear: PacketClass.scratch, set: UInt32(tag) << 16)
+        expressions.append(plan.nativeQueue ? .queue(number: plan.queueNumber, bypass: true) : .xtQueue(number: plan.queueNumber, bypass: true))
+        return expressions
+    }
+
+    // MARK: After the faults: what the segment that passed tells about the connection
+
+    mutating func stateUpdateRules() {
+        if classified.contains(.handshakeAck) {
+            rule(
+                FaultPlan.faultChain,
+                (Match.packetClass(has: PacketClass.fromClient) + .tcpFlags([.syn, .ack], equal: .ack)
+                    + .connectionState(ConnectionState.handshakeDone, equal: 0)).expressions
+                    + Action.setConnectionState(set: ConnectionState.handshakeDone)
+            )
+        }
+        if classified.contains(.keepaliveAck) {
+            for reply in [false, true] {
+                rule(
+                    FaultPlan.faultChain,
+                    (Match.packetClass(has: PacketClass.bit(for: .keepalive)!) + .ctDirection(reply: reply)).expressions
+                        + Action.setConnectionState(set: ConnectionState.probePending | (reply ? ConnectionState.probeReply : 0))
+                )
+            }
+        }
+        if needsWindowState {
+            // The window a passing ACK advertises; RST and SYN carry no meaningful one.
+            for reply in [false, true] {
+                let bit = reply ? ConnectionState.zeroWindowReply : ConnectionState.zeroWindowOriginal
+                let ackOnly = Match.tcpFlags([.syn, .rst, .ack], equal: .ack) + .ctDirection(reply: reply)
+                rule(FaultPlan.faultChain, (ackOnly + .tcpWindowZero(true) + .connectionState(bit, equal: 0)).expressions + Action.setConnectionState(set: bit))
+                rule(FaultPlan.faultChain, (ackOnly + .tcpWindowZero(false) + .connectionState(bit, equal: bit)).expressions + Action.setConnectionState(clear: bit, set: 0))
+            }
+        }
+    }
+
+    mutating func exitRules() {
+        if let group = plan.logGroup {
+            rule(FaultPlan.faultChain, [.log(group: group, prefix: "tcplab pass", queueThreshold: 1)])
+        }
+        rule(FaultPlan.faultChain, Action.setPacketClass(clear: PacketClass.scratch, set: 0))
+    }
+}

@@ -1,0 +1,145 @@
+/// Everything faultproxy will do to one server port's connections, checked and ready to be
+/// turned into one nftables table (`linearize()`).
+public struct FaultPlan: Hashable, Sendable {
+    /// The server's port: segments from the client have `tcp dport == port`, from the server `tcp sport == port`.
+    public var port: UInt16
+    public var drops: [DropSpec]
+    public var delays: [DelaySpec]
+    public var duplicates: [DuplicateSpec]
+    /// Narrows every fault to segments sent by this end.
+    public var from: Endpoint?
+    /// When set, every segment in scope is logged to this NFLOG group before its verdict.
+    public var logGroup: UInt16?
+    public var tableName: String
+    /// The native nft `queue` statement exists (distribution kernels); otherwise the x_tables NFQUEUE target.
+    public var nativeQueue: Bool
+    /// The NFQUEUE number delayed and duplicated segments go to.
+    public var queueNumber: UInt16
+    /// Makes `%P` drops repeat run after run for each connection's first occurrences.
+    public var seed: UInt64?
+    /// A connection silent this long makes its next empty pure ACK a keepalive probe. Longer than
+    /// the longest delayed ACK (200 ms), shorter than the shortest keepalive interval (1 s).
+    public var keepaliveIdle: FaultDuration
+
+    public init(
+        port: UInt16,
+        drops: [DropSpec] = [],
+        delays: [DelaySpec] = [],
+        duplicates: [DuplicateSpec] = [],
+        from: Endpoint? = nil,
+        logGroup: UInt16? = nil,
+        tableName: String = FaultPlan.defaultTableName(),
+        nativeQueue: Bool = false,
+        queueNumber: UInt16 = 0,
+        seed: UInt64? = nil,
+        keepaliveIdle: FaultDuration = .milliseconds(500)
+    ) {
+        self.port = port
+        self.drops = drops
+        self.delays = delays
+        self.duplicates = duplicates
+        self.from = from
+        self.logGroup = logGroup
+        self.tableName = tableName
+        self.nativeQueue = nativeQueue
+        self.queueNumber = queueNumber
+        self.seed = seed
+        self.keepaliveIdle = keepaliveIdle
+    }
+
+    /// `faultproxy_<pid>`: one table per faultproxy process, so two never fight over rules.
+    public static func defaultTableName(pid: Int32 = currentProcessID()) -> String { "faultproxy_\(pid)" }
+
+    /// The delayed and duplicated faults in the order their queue tags number them.
+    public var queuedFaults: [QueuedFault] {
+        let delayed = delays.map { QueuedFault.Action.delay($0) }
+        let duplicated = duplicates.map { QueuedFault.Action.duplicate($0) }
+        return (delayed + duplicated).enumerated().map { QueuedFault(tag: UInt16($0.offset + 1), action: $0.element) }
+    }
+
+    /// Every fault in rule order: drops first, so a segment both dropped and delayed is dropped.
+    var faults: [Fault] {
+        drops.map { Fault(verb: "drop", selector: $0.selector, queueTag: nil) }
+            + queuedFaults.map { Fault(verb: $0.verb, selector: $0.selector, queueTag: $0.tag) }
+    }
+
+    /// Refuses what can never work, with one line that names the offending option.
+    public func validate() throws(FaultSpecError) {
+        guard port != 0 else { throw FaultSpecError("port 0 is not a server port; give the port the server listens on") }
+        guard Self.isValidTableName(tableName) else {
+            throw FaultSpecError("table name '\(tableName)' must start with a letter and hold only letters, digits and '_' (at most 255)")
+        }
+        if faults.isEmpty && logGroup == nil {
+            throw FaultSpecError("nothing to do: give at least one --drop, --delay or --duplicate (or a log group to only watch)")
+        }
+        guard faults.count <= 0xffff else { throw FaultSpecError("too many faults (at most 65535)") }
+        if let from {
+            for fault in faults {
+                if let sender = fault.selector.kind.onlySentBy, sender != from {
+                    throw FaultSpecError("--\(fault.verb) \(fault.selector) with --from \(from.rawValue): \(fault.selector.kind.rawValue) is only sent by the \(sender.rawValue), so it would never match")
+                }
+            }
+        }
+    }
+
+    static func isValidTableName(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        func isLetter(_ b: UInt8) -> Bool { (65...90).contains(b) || (97...122).contains(b) }
+        guard let first = bytes.first, isLetter(first), bytes.count <= 255 else { return false }
+        return bytes.allSatisfy { isLetter($0) || (48...57).contains($0) || $0 == 95 }
+    }
+}
+
+/// A delay or duplicate: its rule queues the segment with `meta mark` bits 16-31 = `tag`, so the
+/// queue reader knows which fault caught it (`QueuedFault.tag(ofMark:)`). The reader must answer
+/// NF_ACCEPT (not NF_REPEAT, which would run this table again and queue the segment again).
+public struct QueuedFault: Hashable, Sendable {
+    public enum Action: Hashable, Sendable {
+        case delay(DelaySpec)
+        case duplicate(DuplicateSpec)
+    }
+    public var tag: UInt16
+    public var action: Action
+
+    public var selector: SegmentSelector {
+        switch action {
+        case .delay(let spec): spec.selector
+        case .duplicate(let spec): spec.selector
+        }
+    }
+    public var verb: String {
+        switch action {
+        case .delay: "delay"
+        case .duplicate: "duplicate"
+        }
+    }
+    /// The `meta mark` a queued segment carries: the tag in bits 16-31, the sender's own bits below.
+    public var markBits: UInt32 { UInt32(tag) << 16 }
+    public static func tag(ofMark mark: UInt32) -> UInt16 { UInt16(mark >> 16) }
+}
+
+/// One fault in rule order, whatever its verdict.
+struct Fault {
+    var verb: String
+    var selector: SegmentSelector
+    var queueTag: UInt16?
+}
+
+extension SegmentKind {
+    /// Kinds only one end ever sends; `--from` the other end would never match them.
+    public var onlySentBy: Endpoint? {
+        switch self {
+        case .syn, .handshakeAck: .client
+        case .synack: .server
+        default: nil
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+public func currentProcessID() -> Int32 { getpid() }
+#else
+import Darwin
+public func currentProcessID() -> Int32 { getpid() }
+#endif
