@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include <string.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <netinet/tcp.h>
@@ -30,3 +31,5 @@ int tcplab_signalfd(const int *signals, int count, int flags) {
 int tcplab_accept4(int fd, struct sockaddr *address, unsigned int *length, int flags) {
     return accept4(fd, address, (socklen_t *)length, flags);
 }
+
+int tcplab_setns_net(int fd) { return setns(fd, CLONE_NEWNET); }

@@ -20,4 +20,6 @@ int tcplab_signalfd(const int *signals, int count, int flags);
 /// accept4(2): Glibc declares it only under _GNU_SOURCE.
 struct sockaddr;
 int tcplab_accept4(int fd, struct sockaddr *address, unsigned int *length, int flags);
+/// setns(fd, CLONE_NEWNET): both need _GNU_SOURCE, which Swift's Glibc module does not set.
+int tcplab_setns_net(int fd);
 #endif

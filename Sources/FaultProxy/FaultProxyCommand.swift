@@ -1,0 +1,155 @@
+import ArgumentParser
+import TCPLabCommandSupport
+import TCPLabFault
+import TCPLabSystem
+
+@main
+struct FaultProxyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "faultproxy",
+        abstract: "Make the kernel lose exactly the TCP segments you name, and show what it does about it.",
+        discussion: """
+            Faults are nftables rules in a table of faultproxy's own (inet faultproxy_<pid>), built \
+            with libnftnl and sent over netlink in one batch. The kernel owns the table for \
+            faultproxy's netlink socket, so it disappears with the process, even after SIGKILL.
+
+            Relay mode (default): accept on --listen, connect to --upstream, copy both ways; the \
+            rules act on the client leg (or --leg upstream). Transparent mode (--target PORT): no \
+            relay, the rules act on every connection to or from that port.
+
+            Segments: \(SegmentKind.validNames).
+            Counts: SEG (every one), SEG:N (the first N per connection), SEG@K (only the K-th), \
+            SEG%P (each with probability P; repeatable with --seed).
+
+            Example: echo-server & faultproxy --drop synack & echo-client --port 7001
+            Exit status: 0 after SIGINT/SIGTERM or --for; 1 when the kernel refuses or a \
+            privilege is missing; 64 for bad input.
+            """
+    )
+
+    @Option(name: .customLong("drop"), help: ArgumentHelp("Drop segments: SEG, SEG:N, SEG@K or SEG%P (repeatable).", valueName: "spec"))
+    var drops: [String] = []
+
+    @Option(name: .customLong("delay"), help: ArgumentHelp("Hold segments in userspace, then release them: SEG[:N|@K]=DURATION[~JITTER] (repeatable).", valueName: "spec"))
+    var delays: [String] = []
+
+    @Option(name: .customLong("duplicate"), help: ArgumentHelp("Let segments pass and re-inject a copy later: SEG[:N|@K]=DURATION (repeatable).", valueName: "spec"))
+    var duplicates: [String] = []
+
+    @Option(help: ArgumentHelp("Only act on segments sent by this end: client or server.", valueName: "end"))
+    var from: Endpoint?
+
+    @Option(help: "Seed for SEG%P, so the same connections lose the same segments run after run.")
+    var seed: UInt64?
+
+    @Option(help: ArgumentHelp("Relay: address to accept clients on.", valueName: "host:port"))
+    var listen = "127.0.0.1:7001"
+
+    @Option(help: ArgumentHelp("Relay: the real server.", valueName: "host:port"))
+    var upstream = "127.0.0.1:7000"
+
+    @Option(help: "Relay: which leg the rules act on: client (client ↔ faultproxy) or upstream (faultproxy ↔ server).")
+    var leg: RelayLeg = .client
+
+    @Option(help: ArgumentHelp("Transparent mode: no relay; act on every connection to or from this server port.", valueName: "[host:]port"))
+    var target: String?
+
+    @Option(help: "Act inside this named network namespace (ip netns add NAME).")
+    var netns: String?
+
+    @Option(name: .customLong("for"), help: "Stop by itself after this long (default: run until SIGINT/SIGTERM).")
+    var duration: DurationArgument?
+
+    @Flag(name: .customLong("dry-run"), help: "Print the rules in nft syntax and exit without touching the kernel.")
+    var dryRun = false
+
+    @Flag(help: "List the active faultproxy tables with their counters, then exit.")
+    var list = false
+
+    @Flag(help: "Remove faultproxy tables that a killed run left behind, then exit.")
+    var cleanup = false
+
+    @Flag(help: "Print the final drop report as one JSON object on stdout.")
+    var json = false
+
+    enum RelayLeg: String, ExpressibleByArgument, CaseIterable { case client, upstream }
+
+    func validate() throws {
+        if list || cleanup {
+            guard drops.isEmpty, delays.isEmpty, duplicates.isEmpty, !(list && cleanup) else {
+                throw ValidationError("--list and --cleanup stand alone: no faults with them, and not both")
+            }
+            return
+        }
+        _ = try plan()
+        _ = try scope()
+    }
+
+    /// What the rules act on.
+    enum Scope {
+        case relay(listen: SocketAddress, upstream: SocketAddress, rulePort: UInt16)
+        case transparent(port: UInt16)
+
+        var rulePort: UInt16 {
+            switch self {
+            case .relay(_, _, let port), .transparent(let port): port
+            }
+        }
+    }
+
+    func scope() throws -> Scope {
+        do {
+            if let target {
+                return .transparent(port: try SocketAddress(parsing: target).port)
+            }
+            let listenAddress = try SocketAddress(parsing: listen)
+            let upstreamAddress = try SocketAddress(parsing: upstream)
+            guard listenAddress != upstreamAddress else {
+                throw ValidationError("--listen and --upstream are the same address (\(listenAddress)): the relay would connect to itself")
+            }
+            return .relay(listen: listenAddress, upstream: upstreamAddress,
+                          rulePort: leg == .client ? listenAddress.port : upstreamAddress.port)
+        } catch let error as SocketAddressError {
+            throw ValidationError(target != nil ? "--target: \(error)" : "\(error)")
+        }
+    }
+
+    func plan(logGroup: UInt16? = nil) throws -> FaultPlan {
+        do {
+            let plan = FaultPlan(
+                port: try scope().rulePort,
+                drops: try drops.map { (text) throws(FaultSpecError) in try DropSpec(parsing: text) },
+                delays: try delays.map { (text) throws(FaultSpecError) in try DelaySpec(parsing: text) },
+                duplicates: try duplicates.map { (text) throws(FaultSpecError) in try DuplicateSpec(parsing: text) },
+                from: from, logGroup: logGroup, seed: seed
+            )
+            try plan.validate()
+            return plan
+        } catch let error as FaultSpecError {
+            throw ValidationError("\(error)")
+        }
+    }
+
+    func run() throws {
+        if list || cleanup {
+            try Maintenance(netns: netns).run(list ? .list : .cleanup)
+            return
+        }
+        let plan = try plan()
+        if dryRun {
+            let table: NFTTableText
+            do { table = NFTTableText(try plan.linearize()) } catch { throw ValidationError("\(error)") }
+            print(table.rendered, terminator: "")
+            return
+        }
+        let session = FaultSession(plan: plan, scope: try scope(), netns: netns, duration: duration?.duration, json: json)
+        do {
+            try session.run()
+        } catch {
+            printError("faultproxy: \(error)")
+            throw ExitStatus.failure
+        }
+    }
+}
+
+extension Endpoint: ExpressibleByArgument {}

@@ -1,0 +1,82 @@
+import TCPLabCommandSupport
+import TCPLabFault
+import TCPLabNetlink
+import TCPLabSystem
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One faultproxy run: enter the namespace, install the table, relay until told to stop, then
+/// remove the table and report what was dropped. The table is owned by the netlink socket
+/// (NFT_TABLE_F_OWNER), so the kernel removes it even if this process is killed.
+struct FaultSession {
+    let plan: FaultPlan
+    let scope: FaultProxyCommand.Scope
+    let netns: String?
+    let duration: Duration?
+    let json: Bool
+
+    private static let signalToken: UInt64 = 1 << 60
+
+    func run() throws {
+        // Before any other thread exists: the namespace and the signal mask are per thread.
+        if let netns { try NetworkNamespace.enter(named: netns) }
+        let signals = try SignalFD()
+        guard NetworkNamespace.hasNetAdminCapability() else {
+            throw NFTablesError.needsCapNetAdmin(call: "faultproxy")
+        }
+
+        let nftables = try NFTablesClient()
+        let table = try plan.linearize()
+        try nftables.install(table)
+        defer { try? nftables.deleteTable(family: table.family, name: table.name) }
+
+        let epoll = try Epoll()
+        defer { epoll.close() }
+        try epoll.add(signals.descriptor, events: .readable, token: Self.signalToken)
+        var relay: Relay?
+        if case .relay(let listen, let upstream, _) = scope {
+            relay = try Relay(listen: listen, upstream: upstream, epoll: epoll, log: { printError("faultproxy: \($0)") })
+        }
+        defer { relay?.closeAll() }
+        announce(table)
+
+        let deadline = duration.map { MonotonicClock.now() + UInt64($0.totalNanoseconds) }
+        loop: while true {
+            var timeout: Int32 = -1
+            if let deadline {
+                let now = MonotonicClock.now()
+                if now >= deadline { break loop }
+                timeout = Int32(min((deadline - now + 999_999) / 1_000_000, UInt64(Int32.max)))
+            }
+            for (token, events) in try epoll.wait(timeoutMilliseconds: timeout) {
+                if token == Self.signalToken {
+                    if signals.take() != nil { break loop }
+                } else if let relay, relay.handles(token) {
+                    relay.handle(token, events)
+                }
+            }
+        }
+        report(try DropReport(counters: nftables.ruleCounters(family: table.family, table: table.name), plan: plan))
+    }
+
+    private func announce(_ table: NFTTable) {
+        let faults = (plan.drops.map { "drop \($0)" } + plan.delays.map { "delay \($0)" } + plan.duplicates.map { "duplicate \($0)" })
+            .joined(separator: ", ")
+        let place: String
+        switch scope {
+        case .relay(let listen, let upstream, let port):
+            place = "relaying \(listen) → \(upstream), faults on port \(port)"
+        case .transparent(let port):
+            place = "faults on every connection of port \(port)"
+        }
+        let namespace = netns.map { " in netns \($0)" } ?? ""
+        printError("faultproxy: \(faults); \(place)\(namespace) (table inet \(table.name)). Ctrl-C to stop.")
+    }
+
+    private func report(_ report: DropReport) {
+        if json { JSONLines.emit(report) }
+        printError("faultproxy: " + report.summary)
+    }
+}

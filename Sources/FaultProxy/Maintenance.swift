@@ -1,0 +1,46 @@
+import TCPLabNetlink
+import TCPLabSystem
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `--list` and `--cleanup`: the faultproxy tables in a namespace, and removing the ones whose
+/// process is gone (a kernel without owner tables keeps them after a crash).
+struct Maintenance {
+    let netns: String?
+
+    enum Action { case list, cleanup }
+
+    static let tablePrefix = "faultproxy_"
+
+    func run(_ action: Action) throws {
+        if let netns { try NetworkNamespace.enter(named: netns) }
+        let nftables = try NFTablesClient()
+        let tables = try nftables.listTables().filter { $0.name.hasPrefix(Self.tablePrefix) }
+        switch action {
+        case .list:
+            if tables.isEmpty { print("no faultproxy tables"); return }
+            for table in tables {
+                let owner = Self.ownerPID(table.name).map { Self.isAlive($0) ? "pid \($0)" : "pid \($0) (gone)" } ?? "unknown owner"
+                print("table \(table.family) \(table.name) — \(owner)")
+                for counter in try nftables.ruleCounters(family: table.family, table: table.name) where counter.comment != nil {
+                    print("  \(counter.comment!): \(counter.packets) packets")
+                }
+            }
+        case .cleanup:
+            var removed = 0
+            for table in tables where Self.ownerPID(table.name).map({ !Self.isAlive($0) }) ?? true {
+                try nftables.deleteTable(family: table.family, name: table.name)
+                print("removed table \(table.family) \(table.name)")
+                removed += 1
+            }
+            print(removed == 0 ? "nothing to clean up" : "removed \(removed) table(s)")
+        }
+    }
+
+    /// faultproxy_<pid>
+    static func ownerPID(_ name: String) -> Int32? { Int32(name.dropFirst(tablePrefix.count)) }
+
+    static func isAlive(_ pid: Int32) -> Bool { kill(pid, 0) == 0 || errno == EPERM }
+}

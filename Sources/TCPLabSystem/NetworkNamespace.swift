@@ -1,0 +1,37 @@
+import CTCPLabShim
+import SystemPackage
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// setns(2) into a named network namespace (`ip netns add NAME` keeps it at /run/netns/NAME).
+public enum NetworkNamespace {
+    /// Moves the calling thread into the namespace. Only this thread moves: threads started
+    /// later from it inherit the namespace, threads that already exist do not. Sockets stay in
+    /// the namespace they were created in, so call this before opening any.
+    public static func enter(named name: String) throws(SystemCallError) {
+        let path = "/run/netns/\(name)"
+        let fd = try retryingEINTR("open", subject: "\(path) (is there a namespace '\(name)'? see `ip netns list`)") {
+            open(path, O_RDONLY | O_CLOEXEC)
+        }
+        defer { _ = close(fd) }
+        _ = try retryingEINTR("setns", subject: "network namespace \(name)") { tcplab_setns_net(fd) }
+    }
+
+    /// Whether the process may administer networking: CAP_NET_ADMIN in its effective set.
+    public static func hasNetAdminCapability() -> Bool {
+        // /proc/self/status: "CapEff:\t000001ffffffffff"; CAP_NET_ADMIN is bit 12.
+        guard let file = fopen("/proc/self/status", "r") else { return geteuid() == 0 }
+        defer { fclose(file) }
+        var line = [CChar](repeating: 0, count: 256)
+        while fgets(&line, Int32(line.count), file) != nil {
+            let text = String(decoding: line.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if text.hasPrefix("CapEff:") {
+                let hex = text.dropFirst("CapEff:".count).filter { !$0.isWhitespace }
+                return (UInt64(hex, radix: 16) ?? 0) & (1 << 12) != 0
+            }
+        }
+        return geteuid() == 0
+    }
+}
