@@ -1,0 +1,80 @@
+import TCPLabFault
+
+/// A text ladder diagram of one connection: client on the left, server on the right, one line
+/// per segment (offset, arrow, flags, seq/ack, len, `✗ dropped`) and one per socket state
+/// transition, printed on its side. ANSI colour only when the caller asks (it knows isatty).
+public struct LadderView: Sendable {
+    public var colour: Bool
+    /// Width of the arrow column in characters.
+    public var arrowWidth: Int
+    /// Width of the client's state column.
+    public var stateWidth: Int
+
+    public init(colour: Bool = false, arrowWidth: Int = 56, stateWidth: Int = 28) {
+        self.colour = colour
+        self.arrowWidth = arrowWidth
+        self.stateWidth = stateWidth
+    }
+
+    /// Renders `events` (and the state `transitions`) in time order. Offsets count from
+    /// `originUnixMicroseconds`, by default the first event's time.
+    public func render(events: [TimelineEvent], transitions: [SocketTransition] = [],
+                       originUnixMicroseconds: Int64? = nil) -> String {
+        let origin = originUnixMicroseconds
+            ?? ([events.first?.timeUnixMicroseconds, transitions.first?.timeUnixMicroseconds].compactMap { $0 }.min() ?? 0)
+        enum Row { case segment(TimelineEvent), state(SocketTransition) }
+        var rows: [(time: Int64, order: Int, row: Row)] = []
+        for (i, event) in events.enumerated() { rows.append((event.timeUnixMicroseconds, i, .segment(event))) }
+        for (i, change) in transitions.enumerated() { rows.append((change.timeUnixMicroseconds, events.count + i, .state(change))) }
+        rows.sort { ($0.time, $0.order) < ($1.time, $1.order) }
+
+        var lines = [pad("time", 13) + pad("client", stateWidth) + centre("", arrowWidth) + " server"]
+        for (time, _, row) in rows {
+            let offset = pad(TimelineEvent.seconds(time - origin), 13)
+            switch row {
+            case .segment(let event):
+                lines.append(offset + String(repeating: " ", count: stateWidth) + arrow(event))
+            case .state(let change):
+                let text = paint(change.stateText, change.state == nil ? "2" : "36")
+                if change.side == .client {
+                    lines.append(offset + text)
+                } else {
+                    lines.append(offset + String(repeating: " ", count: stateWidth + arrowWidth) + " " + text)
+                }
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// "S seq 0 win 65495 [syn] ────────▶" or "◀──────── S. seq 0 ack 1 [synack]".
+    func arrow(_ event: TimelineEvent) -> String {
+        var label = "\(event.flags) \(event.sequenceRelative)"
+        if let ack = event.acknowledgmentRelative { label += " ack \(ack)" }
+        if event.payloadBytes > 0 { label += " len \(event.payloadBytes)" }
+        label += " \(event.kind.rawValue)"
+        if event.retransmission { label += " (retrans)" }
+        let tail: String
+        let code: String?
+        switch event.fate {
+        case .passed: (tail, code) = ("", event.retransmission ? "33" : nil)
+        case .dropped: (tail, code) = (" ✗ dropped", "31")
+        case .delayed: (tail, code) = (" ⧖ delayed", "35")
+        }
+        let fill = max(2, arrowWidth - label.count - 3)
+        let line = event.from == .client
+            ? "\(label) \(String(repeating: "─", count: fill))\(event.fate == .dropped ? "✗" : "▶")"
+            : "\(event.fate == .dropped ? "✗" : "◀")\(String(repeating: "─", count: fill)) \(label)"
+        return paint(line + tail, code)
+    }
+
+    private func paint(_ text: String, _ code: String?) -> String {
+        guard colour, let code else { return text }
+        return "\u{1B}[\(code)m\(text)\u{1B}[0m"
+    }
+
+    private func pad(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
+    }
+
+    private func centre(_ text: String, _ width: Int) -> String { pad(text, width) }
+}

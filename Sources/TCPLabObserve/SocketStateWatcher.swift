@@ -1,0 +1,68 @@
+import TCPLabNetlink
+import TCPLabSystem
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Polls sock_diag for the TCP sockets on one port and reports their transitions, in the network
+/// namespace of the thread that creates it. Not thread-safe: use it from one thread.
+public final class SocketStateWatcher {
+    public let port: UInt16
+    public let interval: Duration
+    public private(set) var transitions: [SocketTransition] = []
+    private let diag: SockDiagSocket
+    private var tracker: SocketStateTracker
+
+    /// - Parameters:
+    ///   - interval: time between polls (at most 10 ms is what the timelines need).
+    ///   - originUnixMicroseconds: the zero of `offsetMicroseconds`; now by default.
+    public init(port: UInt16, interval: Duration = .milliseconds(5), originUnixMicroseconds: Int64? = nil,
+                includeListeners: Bool = false) throws(SystemCallError) {
+        self.port = port
+        self.interval = interval
+        diag = try SockDiagSocket()
+        tracker = SocketStateTracker(port: port, originUnixMicroseconds: originUnixMicroseconds ?? Self.nowMicroseconds(),
+                                     includeListeners: includeListeners)
+    }
+
+    /// The sockets on the port right now.
+    public func snapshot() throws(SystemCallError) -> [TCPSocketDiagnostic] {
+        try diag.tcpSockets(port: port)
+    }
+
+    /// One poll: returns (and records) the transitions since the previous poll.
+    @discardableResult
+    public func poll() throws(SystemCallError) -> [SocketTransition] {
+        let sockets = try diag.tcpSockets(port: port)
+        let changes = tracker.update(sockets, timeUnixMicroseconds: Self.nowMicroseconds())
+        transitions += changes
+        return changes
+    }
+
+    /// Polls every `interval` until `deadline` or until `stop` returns true, handing each
+    /// transition to `body`.
+    public func run(until deadline: ContinuousClock.Instant, stop: () -> Bool = { false },
+                    _ body: (SocketTransition) -> Void = { _ in }) throws(SystemCallError) {
+        var next = ContinuousClock.now
+        while !stop(), ContinuousClock.now < deadline {
+            for change in try poll() { body(change) }
+            next += interval
+            let now = ContinuousClock.now
+            if next > now {
+                let wait = next - now
+                var request = timespec(tv_sec: Int(wait.components.seconds), tv_nsec: Int(wait.components.attoseconds / 1_000_000_000))
+                _ = nanosleep(&request, nil)
+            } else {
+                next = now
+            }
+        }
+    }
+
+    /// CLOCK_REALTIME in µs, the clock NFLOG timestamps use.
+    public static func nowMicroseconds() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_nsec) / 1000
+    }
+}

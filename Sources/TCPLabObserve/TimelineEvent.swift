@@ -1,0 +1,101 @@
+import TCPLabFault
+import TCPLabNetlink
+
+/// One segment of a watched connection, classified. This is the timeline's JSON-lines schema
+/// (one object per line, keys below, units in the key names); it is stable: add keys, never
+/// rename or remove them. docs/timeline-json.md is written from this comment.
+///
+/// | key | type | meaning |
+/// |-----|------|---------|
+/// | `conn` | int | connection number, 0, 1, ... in order of first segment |
+/// | `t_us` | int | µs since this connection's first segment (kernel timestamps) |
+/// | `unix_us` | int | kernel timestamp, µs since the Unix epoch |
+/// | `from` | "client" / "server" | sender; the client is the side that sent the first SYN |
+/// | `src`, `dst` | string | "10.0.0.1:4000", "[::1]:4000" |
+/// | `kind` | string | syn, synack, handshake-ack, data, ack, fin, fin-ack, peer-fin, last-ack, rst, keepalive, keepalive-ack, window-probe |
+/// | `retransmission` | bool | repeats (part of) a sequence range this side already sent |
+/// | `fate` | "passed" / "dropped" / "delayed" | what faultproxy did (from the NFLOG prefix) |
+/// | `fault_kind` | string, optional | the kind faultproxy named when it dropped or delayed the segment |
+/// | `flags` | string | tcpdump's letters: "S", "S.", ".", "P.", "F.", "R" |
+/// | `seq_rel`, `ack_rel` | int | sequence / acknowledgment relative to the sender's / receiver's ISN (SYN = 0); `ack_rel` absent without ACK |
+/// | `seq_raw`, `ack_raw` | int | the raw 32-bit numbers |
+/// | `len_bytes` | int | payload bytes |
+/// | `win_raw` | int | the window field as sent |
+/// | `win_bytes` | int, optional | the window scaled by the sender's wscale, when both SYNs carried one (not on SYN segments) |
+/// | `mss_bytes`, `wscale`, `sack_ok`, `ts_val`, `ts_ecr` | optional | the options, when present |
+/// | `sack_rel` | [[int, int]], optional | SACK blocks [left, right) relative to the ISN of the data's sender (this segment's receiver) |
+/// | `options` | [string] | every option in order, tcpdump's spelling ("mss 65495", "nop", "wscale 7", "unknown-254 4") |
+public struct TimelineEvent: Codable, Sendable, Equatable {
+    public var connection: Int
+    public var offsetMicroseconds: Int64
+    public var timeUnixMicroseconds: Int64
+    public var from: Endpoint
+    public var source: String
+    public var destination: String
+    public var kind: SegmentKind
+    public var retransmission: Bool
+    public var fate: SegmentFate
+    public var faultKind: SegmentKind?
+    public var flags: String
+    public var sequenceRelative: UInt32
+    public var acknowledgmentRelative: UInt32?
+    public var sequenceRaw: UInt32
+    public var acknowledgmentRaw: UInt32
+    public var payloadBytes: Int
+    public var windowRaw: UInt16
+    public var windowBytes: Int?
+    public var maximumSegmentSizeBytes: UInt16?
+    public var windowScale: UInt8?
+    public var sackPermitted: Bool?
+    public var timestampValue: UInt32?
+    public var timestampEchoReply: UInt32?
+    public var sackRelative: [[UInt32]]?
+    public var options: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case connection = "conn"
+        case offsetMicroseconds = "t_us"
+        case timeUnixMicroseconds = "unix_us"
+        case from
+        case source = "src"
+        case destination = "dst"
+        case kind, retransmission, fate
+        case faultKind = "fault_kind"
+        case flags
+        case sequenceRelative = "seq_rel"
+        case acknowledgmentRelative = "ack_rel"
+        case sequenceRaw = "seq_raw"
+        case acknowledgmentRaw = "ack_raw"
+        case payloadBytes = "len_bytes"
+        case windowRaw = "win_raw"
+        case windowBytes = "win_bytes"
+        case maximumSegmentSizeBytes = "mss_bytes"
+        case windowScale = "wscale"
+        case sackPermitted = "sack_ok"
+        case timestampValue = "ts_val"
+        case timestampEchoReply = "ts_ecr"
+        case sackRelative = "sack_rel"
+        case options
+    }
+
+    /// "+1.020000s client S seq 0 win 65495 [syn, retransmission] ✗ dropped": one line for logs.
+    public var summary: String {
+        var text = "\(Self.seconds(offsetMicroseconds)) \(from.rawValue) \(flags) seq \(sequenceRelative)"
+        if let ack = acknowledgmentRelative { text += " ack \(ack)" }
+        text += " win \(windowRaw) len \(payloadBytes) [\(kind.rawValue)\(retransmission ? ", retransmission" : "")]"
+        switch fate {
+        case .passed: break
+        case .dropped: text += " ✗ dropped"
+        case .delayed: text += " ⧖ delayed"
+        }
+        return text
+    }
+
+    /// "+1.020000s".
+    static func seconds(_ microseconds: Int64) -> String {
+        let sign = microseconds < 0 ? "-" : "+"
+        let magnitude = microseconds.magnitude
+        let fraction = String(magnitude % 1_000_000)
+        return "\(sign)\(magnitude / 1_000_000).\(String(repeating: "0", count: 6 - fraction.count))\(fraction)s"
+    }
+}
