@@ -138,3 +138,28 @@ extension LibnftnlRule {
         return String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
     }
 }
+
+// MARK: - Wire form without a kernel
+
+extension LibnftnlRule {
+    /// The NFT_MSG_NEWRULE message that would carry this rule (for tests and debugging).
+    func newRuleMessage(family: NFTTable.Family, sequence: UInt32 = 1) -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+        let length = buffer.withUnsafeMutableBytes { raw in
+            let header = nftnl_nlmsg_build_hdr(raw.baseAddress!.assumingMemoryBound(to: CChar.self),
+                                               NFTMessageType.newRule, UInt16(family.rawValue),
+                                               NetlinkFlag.create | NetlinkFlag.append | NetlinkFlag.ack, sequence)!
+            buildPayload(into: header)
+            return Int(header.pointee.nlmsg_len)
+        }
+        return Array(buffer[..<length])
+    }
+
+    /// Parses a NEWRULE message held in `bytes`.
+    static func parsing(bytes: [UInt8]) throws(NFTablesError) -> LibnftnlRule {
+        let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 16), alignment: 8)
+        defer { copy.deallocate() }
+        copy.copyBytes(from: bytes)
+        return try parsing(UnsafePointer(copy.baseAddress!.assumingMemoryBound(to: nlmsghdr.self)))
+    }
+}
