@@ -18,4 +18,4 @@ size_t tcplab_nfulnl_msg_config_mode_size(void) { return sizeof(struct nfulnl_ms
 size_t tcplab_inet_diag_req_v2_size(void) { return sizeof(struct inet_diag_req_v2); }
 size_t tcplab_inet_diag_msg_size(void) { return sizeof(struct inet_diag_msg); }
 
-int tcplab_setns_net(int fd) { return setns(fd, CLONE_NEWNET); }
+// tcplab_setns_net lives in shim_socket.c (one definition for the whole shim).

@@ -137,9 +137,11 @@ struct FaultProxyCommand: ParsableCommand {
         }
         let plan = try plan()
         if dryRun {
-            let table: NFTTableText
-            do { table = NFTTableText(try plan.linearize()) } catch { throw ValidationError("\(error)") }
-            print(table.rendered, terminator: "")
+            do {
+                print(NFTSyntaxRenderer.render(try plan.linearize()), terminator: "")
+            } catch {
+                throw ValidationError("\(error)")
+            }
             return
         }
         let session = FaultSession(plan: plan, scope: try scope(), netns: netns, duration: duration?.duration, json: json)

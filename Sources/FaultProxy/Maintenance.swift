@@ -17,22 +17,22 @@ struct Maintenance {
     func run(_ action: Action) throws {
         if let netns { try NetworkNamespace.enter(named: netns) }
         let nftables = try NFTablesClient()
-        let tables = try nftables.listTables().filter { $0.name.hasPrefix(Self.tablePrefix) }
+        let tables = try nftables.listTables(family: .inet).filter { $0.name.hasPrefix(Self.tablePrefix) }
         switch action {
         case .list:
             if tables.isEmpty { print("no faultproxy tables"); return }
             for table in tables {
                 let owner = Self.ownerPID(table.name).map { Self.isAlive($0) ? "pid \($0)" : "pid \($0) (gone)" } ?? "unknown owner"
-                print("table \(table.family) \(table.name) — \(owner)")
-                for counter in try nftables.ruleCounters(family: table.family, table: table.name) where counter.comment != nil {
+                print("table inet \(table.name) — \(owner)")
+                for counter in try nftables.ruleCounters(family: table.family ?? .inet, table: table.name) where counter.comment != nil {
                     print("  \(counter.comment!): \(counter.packets) packets")
                 }
             }
         case .cleanup:
             var removed = 0
             for table in tables where Self.ownerPID(table.name).map({ !Self.isAlive($0) }) ?? true {
-                try nftables.deleteTable(family: table.family, name: table.name)
-                print("removed table \(table.family) \(table.name)")
+                try nftables.deleteTable(family: table.family ?? .inet, name: table.name)
+                print("removed table inet \(table.name)")
                 removed += 1
             }
             print(removed == 0 ? "nothing to clean up" : "removed \(removed) table(s)")

@@ -15,7 +15,4 @@ size_t tcplab_nfulnl_msg_config_mode_size(void);
 size_t tcplab_inet_diag_req_v2_size(void);
 size_t tcplab_inet_diag_msg_size(void);
 
-/// setns(fd, CLONE_NEWNET) for the calling thread only. Glibc declares setns only under
-/// _GNU_SOURCE, which Swift's Glibc module does not set. Returns 0 or -1 with errno.
-int tcplab_setns_net(int fd);
 #endif
