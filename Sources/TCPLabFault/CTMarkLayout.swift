@@ -5,6 +5,12 @@ public struct CounterField: Hashable, Sendable, CustomStringConvertible {
     /// The largest value the field holds; a segment that finds it there is past the fault.
     public var maximum: Int
 
+    public init(shift: Int, width: Int, maximum: Int) {
+        self.shift = shift
+        self.width = width
+        self.maximum = maximum
+    }
+
     /// The field's bits in place.
     public var mask: UInt32 { ((1 << UInt32(width)) - 1) << UInt32(shift) }
     public func value(_ count: Int) -> UInt32 { UInt32(count) << UInt32(shift) }
