@@ -48,7 +48,7 @@ public struct LadderView: Sendable {
 
     /// "S seq 0 win 65495 [syn] ────────▶" or "◀──────── S. seq 0 ack 1 [synack]".
     func arrow(_ event: TimelineEvent) -> String {
-        var label = "\(event.flags) \(event.sequenceRelative)"
+        var label = "\(event.flags) seq \(event.sequenceRelative)"
         if let ack = event.acknowledgmentRelative { label += " ack \(ack)" }
         if event.payloadBytes > 0 { label += " len \(event.payloadBytes)" }
         label += " \(event.kind.rawValue)"

@@ -34,8 +34,11 @@ public final class SocketStateWatcher {
     /// One poll: returns (and records) the transitions since the previous poll.
     @discardableResult
     public func poll() throws(SystemCallError) -> [SocketTransition] {
+        // Stamp the middle of the dump: the kernel walks its tables somewhere in between.
+        let before = Self.nowMicroseconds()
         let sockets = try diag.tcpSockets(port: port)
-        let changes = tracker.update(sockets, timeUnixMicroseconds: Self.nowMicroseconds())
+        let stamp = before + (Self.nowMicroseconds() - before) / 2
+        let changes = tracker.update(sockets, timeUnixMicroseconds: stamp)
         transitions += changes
         return changes
     }
