@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import SystemPackage
+import CTCPLabShim
 import TCPLabNetlink
 import TCPLabSystem
 import XCTest
@@ -176,6 +177,24 @@ final class NFTablesKernelTests: XCTestCase {
                            + "this kernel lacks the native queue expression (use xtQueue, the x_tables NFQUEUE target)")
         }
         XCTAssertEqual(try client.listTables().map(\.name), [])
+    }
+
+    func testWithoutCapNetAdminTheBatchIsRefusedWithAHint() throws {
+        // Measured here: the kernel judges CAP_NET_ADMIN by the thread that sends the batch
+        // (a socket opened without it and used by a privileged thread works). So everything
+        // runs on a thread whose effective capabilities are dropped (capset acts per thread).
+        let table = labTable(name: "tcplab_denied")
+        let (installError, listError) = try namespace.onNamespaceThread { () throws -> (String, Errno?) in
+            guard tcplab_drop_effective_capabilities_of_thread() == 0 else { throw Errno(rawValue: errno) }
+            let client = try NFTablesClient()
+            var installError = "installed"
+            do { try client.install(table) } catch { installError = "\(error)" }
+            do { _ = try client.listTables(); return (installError, nil) } catch { return (installError, (error as? NFTablesError)?.errno) }
+        }
+        XCTAssertEqual(installError, "nftables batch: needs CAP_NET_ADMIN: run as root (sudo) or grant it "
+                       + "(setcap cap_net_admin+ep <executable>)")
+        XCTAssertEqual(listError, .notPermitted)
+        XCTAssertEqual(try namespace.run(["nft", "list", "tables"]), "")
     }
 
     func testOwnedTableDiesWithTheClient() throws {
