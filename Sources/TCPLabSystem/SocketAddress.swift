@@ -35,8 +35,8 @@ public struct SocketAddress: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses "HOST:PORT", "[V6]:PORT", or a bare "PORT" (then `defaultHost`).
     public init(parsing text: String, defaultHost: String = "127.0.0.1") throws(SocketAddressError) {
-        if let port = UInt16(text) {
-            try self.init(host: defaultHost, port: port)
+        if Int(text) != nil {
+            try self.init(host: defaultHost, port: Self.parsePort(text))
             return
         }
         guard let colon = text.lastIndex(of: ":") else {

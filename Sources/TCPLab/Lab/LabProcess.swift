@@ -45,13 +45,23 @@ public final class LabProcess: @unchecked Sendable {
     /// Waits until `predicate(stdout)` holds or `timeout` passes; returns whether it held.
     @discardableResult
     public func waitForOutput(timeout: Double, _ predicate: (String) -> Bool) -> Bool {
+        waitFor(timeout: timeout) { predicate($0.standardOutput) }
+    }
+
+    /// Waits until `predicate(stderr)` holds or `timeout` passes; returns whether it held.
+    @discardableResult
+    public func waitForError(timeout: Double, _ predicate: (String) -> Bool) -> Bool {
+        waitFor(timeout: timeout) { predicate($0.standardError) }
+    }
+
+    private func waitFor(timeout: Double, _ predicate: (LabProcess) -> Bool) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if predicate(standardOutput) { return true }
-            if !process.isRunning { return predicate(standardOutput) }
+            if predicate(self) { return true }
+            if !process.isRunning { return predicate(self) }
             usleep(2000)
         }
-        return predicate(standardOutput)
+        return predicate(self)
     }
 
     /// Sends a signal (SIGINT, SIGTERM, SIGKILL).

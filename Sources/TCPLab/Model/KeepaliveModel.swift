@@ -1,0 +1,12 @@
+/// Keepalive (net/ipv4/tcp_timer.c: tcp_keepalive_timer): after `idle` seconds of silence the
+/// first probe goes out, then one every `interval`; when `count` probes are unanswered and the
+/// next interval passes, the connection is reset with ETIMEDOUT.
+public enum KeepaliveModel {
+    public static func probes(idle: Double, interval: Double, count: Int) -> [Double] {
+        (0..<count).map { idle + Double($0) * interval }
+    }
+
+    public static func death(idle: Double, interval: Double, count: Int) -> Double {
+        idle + Double(count) * interval
+    }
+}

@@ -1,0 +1,67 @@
+import TCPLab
+import XCTest
+
+/// The model against schedules computed by hand from the kernel's rules.
+final class RetransmissionModelTests: XCTestCase {
+    func testClassicExponentialSynBackoff() {
+        // tcp_syn_retries=6 without linear timeouts: 1+2+4+8+16+32 = 63 s of retries, give up at 127 s.
+        let schedule = RetransmissionModel.syn(synRetries: 6, linearTimeouts: 0)
+        XCTAssertEqual(schedule.retransmissions, [1, 3, 7, 15, 31, 63])
+        XCTAssertEqual(schedule.giveUp, 127)
+    }
+
+    func testTheSeedNotesFiveRetries() {
+        // The notes' 1+2+4+8+16+32 = 63 s: five retries give up at 63 s.
+        let schedule = RetransmissionModel.syn(synRetries: 5, linearTimeouts: 0)
+        XCTAssertEqual(schedule.retransmissions, [1, 3, 7, 15, 31])
+        XCTAssertEqual(schedule.giveUp, 63)
+    }
+
+    func testLinearTimeoutsThenTheTimeLimit() {
+        // tcp_syn_retries=2, tcp_syn_linear_timeouts=4: timeouts 1,1,1,1,1,2; the 7 s limit of two
+        // exponential retries (1+2+4) ends it before the sixth retransmission.
+        let schedule = RetransmissionModel.syn(synRetries: 2, linearTimeouts: 4)
+        XCTAssertEqual(schedule.retransmissions, [1, 2, 3, 4, 5])
+        XCTAssertEqual(schedule.giveUp, 7)
+        XCTAssertEqual(schedule.transmissions, 6)
+    }
+
+    func testThisKernelsDefaults() {
+        // 6 retries + 4 linear: 1,2,3,4,5 then 7,11,19,35,67; the tenth retransmission is the last
+        // (6+4), and the next timer at 131 s gives up (past the 127 s limit as well).
+        let schedule = RetransmissionModel.syn(synRetries: 6, linearTimeouts: 4)
+        XCTAssertEqual(schedule.retransmissions, [1, 2, 3, 4, 5, 7, 11, 19, 35, 67])
+        XCTAssertEqual(schedule.giveUp, 131)
+    }
+
+    func testMaximumRTOCapsTheBackoff() {
+        let schedule = RetransmissionModel.syn(synRetries: 4, linearTimeouts: 0, maximumRTO: 3)
+        XCTAssertEqual(schedule.retransmissions, [1, 3, 6, 9])
+        // tcp_model_timeout with a 3 s cap: threshold ilog2(3) = 1 → (2^2-1) + (4-1)×3 = 12.
+        XCTAssertEqual(schedule.giveUp, 12)
+    }
+
+    func testSynAckBackoff() {
+        let schedule = RetransmissionModel.synAck(synackRetries: 2)
+        XCTAssertEqual(schedule.retransmissions, [1, 3])
+        XCTAssertEqual(schedule.giveUp, 7)
+        XCTAssertEqual(RetransmissionModel.synAck(synackRetries: 5).giveUp, 63)
+    }
+
+    func testKeepalive() {
+        XCTAssertEqual(KeepaliveModel.probes(idle: 1, interval: 1, count: 3), [1, 2, 3])
+        XCTAssertEqual(KeepaliveModel.death(idle: 1, interval: 1, count: 3), 4)
+        XCTAssertEqual(KeepaliveModel.death(idle: 7200, interval: 75, count: 9), 7875)
+    }
+
+    func testToleranceFollowsPacketdrill() {
+        let tolerance = TimingTolerance(absoluteSeconds: 0.02, fractionOfGap: 0.03)
+        XCTAssertNil(tolerance.check("SYN retransmission", expected: 1.0, observed: 1.019))
+        XCTAssertNil(tolerance.check("give-up", expected: 7.0, observed: 7.2))
+        XCTAssertEqual(
+            tolerance.check("SYN retransmission", expected: 1.0, observed: 1.412),
+            "expected SYN retransmission at +1.000 s but it happened at +1.412 s; tolerance 0.030 s"
+        )
+        XCTAssertEqual(TimingTolerance.forTick(0.004).absoluteSeconds, 0.02)
+    }
+}
