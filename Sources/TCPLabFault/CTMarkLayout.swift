@@ -20,9 +20,18 @@ public struct CounterField: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
+/// Which fault counts in which field, for `--dry-run` and for reading `ct mark` in conntrack dumps.
+public struct CounterAllocation: Hashable, Sendable, CustomStringConvertible {
+    /// The option that asked for it, "--drop synack:2".
+    public var owner: String
+    public var field: CounterField
+    public var description: String { "\(owner): \(field)" }
+}
+
 /// Hands out counter fields from the free `ct mark` bits (8-31), first come first served.
 public struct CTMarkLayout: Sendable {
     public private(set) var nextBit = ConnectionState.firstCounterBit
+    public private(set) var allocations: [CounterAllocation] = []
     public static let totalBits = 32
 
     public init() {}
@@ -36,7 +45,9 @@ public struct CTMarkLayout: Sendable {
                 "\(owner) needs \(width) bits of ct mark to count to \(maximum) but only \(free) of \(Self.totalBits - ConnectionState.firstCounterBit) are left; use fewer or smaller counts"
             )
         }
-        defer { nextBit += width }
-        return CounterField(shift: nextBit, width: width, maximum: maximum)
+        let field = CounterField(shift: nextBit, width: width, maximum: maximum)
+        nextBit += width
+        allocations.append(CounterAllocation(owner: owner, field: field))
+        return field
     }
 }

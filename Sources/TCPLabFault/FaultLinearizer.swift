@@ -16,6 +16,14 @@ extension FaultPlan {
         var linearizer = FaultLinearizer(plan: self)
         return try linearizer.table()
     }
+
+    /// The `ct mark` fields the counted faults use (bits 0-7 are ConnectionState's flags).
+    public func counterAllocations() throws(FaultSpecError) -> [CounterAllocation] {
+        try validate()
+        var linearizer = FaultLinearizer(plan: self)
+        _ = try linearizer.table()
+        return linearizer.layout.allocations
+    }
 }
 
 /// Builds the table in stages; each stage only appears when a fault needs it.

@@ -120,6 +120,17 @@ final class FaultRulesKernelTests: XCTestCase {
         XCTAssertEqual(counts["observe keepalive"], 0, "the window update after the stall is no keepalive")
     }
 
+    func testAnAbortIsOneRstAndNoTeardown() throws {
+        try load(observing(try plan(drops: Self.everyKind)))
+        let result = try peer("reset")
+        XCTAssertTrue((result["client_error"] as? String ?? "").contains("reset"), "\(result)")
+        let counts = try counters()
+        XCTAssertEqual(counts["observe rst"], 1)
+        for kind in ["fin", "fin-ack", "peer-fin", "last-ack", "data"] {
+            XCTAssertEqual(counts["observe \(kind)"], 0, kind)
+        }
+    }
+
     // MARK: Dropping teardown segments for real
 
     func testEachTeardownSegmentLostOnceIsRetransmittedAndRecovered() throws {
@@ -364,10 +375,11 @@ final class FaultRulesKernelTests: XCTestCase {
     // MARK: The peers
 
     /// Client and server in one python3 process on the namespace's loopback; prints one JSON line.
-    /// Modes: connect (client closes first after an echo), server-close, keepalive IDLE_SECONDS,
+    /// Modes: connect (client closes first after an echo), server-close, reset (server aborts with
+    /// SO_LINGER 0), keepalive IDLE_SECONDS,
     /// zero-window (a stalled reader). Every wait has a timeout.
     private static let peerScript = #"""
-    import socket, sys, time, json, threading
+    import socket, struct, sys, time, json, threading
     mode, port, family = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     extra = sys.argv[4:]
     fam = socket.AF_INET6 if family == 'v6' else socket.AF_INET
@@ -396,6 +408,8 @@ final class FaultRulesKernelTests: XCTestCase {
             a, _ = srv.accept(); a.settimeout(15)
             if mode == 'server-close':
                 a.sendall(b'bye'); time.sleep(0.2); a.close(); return
+            if mode == 'reset':
+                a.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0)); a.close(); return
             while True:
                 d = a.recv(4096)
                 if not d: break
@@ -417,6 +431,8 @@ final class FaultRulesKernelTests: XCTestCase {
             time.sleep(float(extra[0]))
         if mode == 'server-close':
             out['got'] = c.recv(100).decode(); time.sleep(0.3); c.recv(100)
+        elif mode == 'reset':
+            c.recv(100)
         else:
             c.sendall(b'hello'); out['echo'] = c.recv(100).decode()
             c.shutdown(socket.SHUT_WR); c.recv(100)

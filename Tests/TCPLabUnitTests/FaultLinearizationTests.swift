@@ -123,6 +123,15 @@ final class FaultLinearizationTests: XCTestCase {
         XCTAssertEqual(second.mask, 0x3c00)
     }
 
+    func testCounterAllocationsNameTheirFaults() throws {
+        let plan = FaultPlan(port: 1, drops: [DropSpec(.synack, .first(2)), DropSpec(.data, .only(5))], delays: [DelaySpec(.fin, .first(1), delay: .seconds(1))])
+        XCTAssertEqual(try plan.counterAllocations().map(\.description), [
+            "--drop synack:2: ct mark bits 8-9 (mask 0x300, 0...2)",
+            "--drop data@5: ct mark bits 10-12 (mask 0x1c00, 0...5)",
+            "--delay fin:1: ct mark bits 13-13 (mask 0x2000, 0...1)",
+        ])
+    }
+
     func testValidationErrors() {
         let cases: [(FaultPlan, String)] = [
             (FaultPlan(port: 0, drops: [DropSpec(.syn)]), "port 0 is not a server port; give the port the server listens on"),
