@@ -55,16 +55,13 @@ public enum PacketClass {
     }
 }
 
-/// TCP header flag bits (byte 13 of the TCP header).
-public struct TCPFlags: OptionSet, Hashable, Sendable {
-    public let rawValue: UInt8
-    public init(rawValue: UInt8) { self.rawValue = rawValue }
-    public static let fin = TCPFlags(rawValue: 0x01)
-    public static let syn = TCPFlags(rawValue: 0x02)
-    public static let rst = TCPFlags(rawValue: 0x04)
-    public static let psh = TCPFlags(rawValue: 0x08)
-    public static let ack = TCPFlags(rawValue: 0x10)
-    public static let urg = TCPFlags(rawValue: 0x20)
-    public static let ece = TCPFlags(rawValue: 0x40)
-    public static let cwr = TCPFlags(rawValue: 0x80)
+/// TCP header flag bits (byte 13 of the TCP header), as the rules match them. Internal:
+/// TCPLabObserve has the public TCPFlags of the timeline.
+struct HeaderFlags: OptionSet, Hashable, Sendable {
+    let rawValue: UInt8
+    init(rawValue: UInt8) { self.rawValue = rawValue }
+    static let fin = HeaderFlags(rawValue: 0x01)
+    static let syn = HeaderFlags(rawValue: 0x02)
+    static let rst = HeaderFlags(rawValue: 0x04)
+    static let ack = HeaderFlags(rawValue: 0x10)
 }

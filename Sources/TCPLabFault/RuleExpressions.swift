@@ -20,7 +20,7 @@ struct Match {
     }
 
     /// `tcp flags & (mask) == value`
-    static func tcpFlags(_ mask: TCPFlags, equal value: TCPFlags) -> Match {
+    static func tcpFlags(_ mask: HeaderFlags, equal value: HeaderFlags) -> Match {
         Match(expressions: [
             .payload(base: .transport, offset: 13, length: 1, destination: .r0),
             .bitwise(source: .r0, destination: .r0, mask: [mask.rawValue], xor: [0]),
