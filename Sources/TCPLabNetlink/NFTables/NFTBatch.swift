@@ -2,7 +2,7 @@ import CNetfilter
 
 /// One nftables transaction laid out in a buffer for a single sendto: batch begin, the
 /// messages, batch end. The kernel applies all of it or nothing. Every message asks for an
-/// ACK and gets its own sequence number, kept with the object it carries so that a kernel
+/// ACK (NLM_F_ACK) and gets its own sequence number, kept with the object it carries so that a kernel
 /// error can be blamed on that object.
 struct NFTBatch: ~Copyable {
     /// The most one batch may hold; the kernel takes one datagram of at most SO_SNDBUF bytes
@@ -26,7 +26,7 @@ struct NFTBatch: ~Copyable {
         batch = mnl_nlmsg_batch_start(buffer, Self.limit)
         beginSequence = firstSequence
         nextSequence = firstSequence &+ 1
-        nftnl_batch_begin(current, firstSequence)
+        nftnl_batch_begin(current, firstSequence)!.pointee.nlmsg_flags |= NetlinkFlag.ack
         _ = mnl_nlmsg_batch_next(batch)
     }
 
@@ -56,9 +56,10 @@ struct NFTBatch: ~Copyable {
         messages.append((sequence, object))
     }
 
-    /// Closes the batch. The end message asks for no ACK: kernels differ in whether they ACK it.
+    /// Closes the batch. Begin and end ask for an ACK too, but nobody waits for theirs:
+    /// kernel 6.18 sends them, older kernels do not (the reader drains what is queued).
     mutating func end() throws(NFTablesError) {
-        nftnl_batch_end(current, nextSequence)
+        nftnl_batch_end(current, nextSequence)!.pointee.nlmsg_flags |= NetlinkFlag.ack
         guard mnl_nlmsg_batch_next(batch) else {
             throw .batchTooLarge(bytes: mnl_nlmsg_batch_size(batch) + 20)
         }

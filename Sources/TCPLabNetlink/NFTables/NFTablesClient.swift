@@ -167,8 +167,10 @@ public final class NFTablesClient: @unchecked Sendable {
         try receiveReplies(until: { pending.isEmpty }) { message in
             guard let code = message.errorCode else { return }
             if message.sequence == batch.beginSequence {
-                // The whole batch was refused before any message in it was looked at.
-                if code != 0 { failures[message.sequence] = Errno(rawValue: code) }
+                // An error here refuses the whole batch before any message in it is looked at
+                // (no CAP_NET_ADMIN, no nf_tables); a 0 is the begin message's own ACK.
+                guard code != 0 else { return }
+                failures[message.sequence] = Errno(rawValue: code)
                 pending.removeAll()
             } else if pending.remove(message.sequence) != nil, code != 0 {
                 failures[message.sequence] = Errno(rawValue: code)
