@@ -39,6 +39,7 @@ final class NFTablesKernelTests: XCTestCase {
             NFTChain(name: "marked", hook: nil),
         ], sets: [
             NFTSet(name: "seen", keyLength: 2, dynamic: true, timeoutMilliseconds: 60_000),
+            NFTSet(name: "ports", keyLength: 2, dynamic: false, elements: [[0x1b, 0x58], [0x1f, 0x90]]),
         ], rules: [
             // tcp dport 7000 ct mark & 0x1 == 0 ct mark set ct mark | 0x1 counter drop comment "drop synack"
             NFTRule(chain: "prerouting", expressions: [
@@ -78,6 +79,13 @@ final class NFTablesKernelTests: XCTestCase {
                 .ct(key: .mark, destination: .r0), .cmp(op: .neq, source: .r0, data: [0, 0, 0, 0]),
                 .verdict(.jump("marked")),
             ]),
+            // tcp dport != @ports accept
+            NFTRule(chain: "input", expressions: [
+                .meta(key: .l4proto, destination: .r0), .cmp(op: .eq, source: .r0, data: tcp),
+                .payload(base: .transport, offset: 2, length: 2, destination: .r0),
+                .lookup(set: "ports", source: .r0, invert: true),
+                .verdict(.accept),
+            ]),
             NFTRule(chain: "marked", expressions: [.counter, .verdict(.return)], comment: "marked"),
         ])
     }
@@ -99,12 +107,15 @@ final class NFTablesKernelTests: XCTestCase {
             "counter packets 0 bytes 0 return comment \"marked\"",
             "flags dynamic,timeout",
             "timeout 1m",
+            "elements = { 7000, 8080 }",
+            "tcp dport != @ports accept",
         ] {
             XCTAssertTrue(listing.contains(expected), "missing `\(expected)` in:\n\(listing)")
         }
         let expressions = try namespace.run(["nft", "--debug=netlink", "list", "table", "inet", "tcplab_lab"])
         XCTAssertTrue(expressions.contains("[ target name NFQUEUE rev 3 ]"), expressions)
-        // The kernel's own dump, read back into the IR, is what we sent.
+        // The kernel's own dump, read back into the IR, is what we sent (a dump lists the rules
+        // chain by chain, which is also the order labTable lists them in).
         XCTAssertEqual(try client.rules(table: "tcplab_lab"), table.rules)
     }
 
