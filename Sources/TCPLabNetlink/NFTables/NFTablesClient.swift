@@ -41,50 +41,10 @@ public final class NFTablesClient: @unchecked Sendable {
     ///   first (an owned table can only be replaced by its owner); otherwise an existing table
     ///   is refused with EEXIST.
     public func install(_ table: NFTTable, replacingExisting: Bool = false) throws(NFTablesError) {
-        let family = table.family.rawValue
         try lock.withLock { (_: inout ()) throws(NFTablesError) in
-            var messageCount = 1 + table.chains.count + table.rules.count
-            messageCount += table.sets.count + table.sets.filter { !$0.elements.isEmpty }.count
-            if replacingExisting { messageCount += 2 }
-            var batch = NFTBatch(firstSequence: socket.reserveSequence(NFTBatch.sequenceCount(messages: messageCount)))
-
-            let create = NetlinkFlag.create
-            let newTable = try LibnftnlTable.make(name: table.name, family: table.family, owned: table.owned)
-            if replacingExisting {
-                // "add" makes sure a delete has something to delete; then start afresh.
-                try batch.add(NFTMessageType.newTable, family: family, flags: create,
-                              object: .table(family: table.family, name: table.name)) { newTable.buildPayload(into: $0) }
-                let old = try LibnftnlTable.make(name: table.name, family: table.family)
-                try batch.add(NFTMessageType.deleteTable, family: family, flags: 0,
-                              object: .deleteTable(family: table.family, name: table.name)) { old.buildPayload(into: $0) }
-            }
-            try batch.add(NFTMessageType.newTable, family: family, flags: create | NetlinkFlag.exclusive,
-                          object: .table(family: table.family, name: table.name)) { newTable.buildPayload(into: $0) }
-
-            for chain in table.chains {
-                let object = try LibnftnlChain.make(chain, table: table.name, family: table.family)
-                try batch.add(NFTMessageType.newChain, family: family, flags: create, object: .chain(chain.name)) {
-                    object.buildPayload(into: $0)
-                }
-            }
-            for (index, set) in table.sets.enumerated() {
-                let object = try LibnftnlSet.make(set, table: table.name, family: table.family, id: UInt32(index + 1))
-                try batch.add(NFTMessageType.newSet, family: family, flags: create, object: .set(set.name)) {
-                    object.buildPayload(into: $0)
-                }
-                if !set.elements.isEmpty {
-                    try batch.add(NFTMessageType.newSetElement, family: family, flags: create,
-                                  object: .setElements(set: set.name)) { object.buildElementsPayload(into: $0) }
-                }
-            }
-            for (index, rule) in table.rules.enumerated() {
-                let object = try LibnftnlRule.make(rule, table: table.name, family: table.family)
-                try batch.add(NFTMessageType.newRule, family: family, flags: create | NetlinkFlag.append,
-                              object: .rule(index: index, chain: rule.chain, comment: rule.comment)) {
-                    object.buildPayload(into: $0)
-                }
-            }
-            try batch.end()
+            let count = NFTBatch.messageCount(installing: table, replacingExisting: replacingExisting)
+            let batch = try NFTBatch.installing(table, replacingExisting: replacingExisting,
+                                                firstSequence: socket.reserveSequence(NFTBatch.sequenceCount(messages: count)))
             try commit(batch, explainingWith: table)
         }
     }
