@@ -17,9 +17,10 @@ public final class NFTablesClient: @unchecked Sendable {
     private let socket: NetlinkSocket
     private let lock = Mutex(())
     /// How long to wait for the kernel's answer to a request.
-    public var replyTimeoutMilliseconds: Int32 = 5_000
+    public let replyTimeoutMilliseconds: Int32
 
-    public init() throws(NFTablesError) {
+    public init(replyTimeoutMilliseconds: Int32 = 5_000) throws(NFTablesError) {
+        self.replyTimeoutMilliseconds = replyTimeoutMilliseconds
         do {
             socket = try NetlinkSocket(.netfilter)
         } catch {
