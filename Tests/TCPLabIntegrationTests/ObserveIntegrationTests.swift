@@ -137,6 +137,8 @@ final class ObserveIntegrationTests: XCTestCase {
         try runConnection(host: "::1")
         let result = try capture.finish()
         XCTAssertTrue(result.records.allSatisfy { $0.family == 10 && $0.hwProtocol == 0x86DD })
+        // No tcpdump in this run: the kernel still stamps every logged packet.
+        XCTAssertTrue(result.records.allSatisfy { $0.timestampMicroseconds != nil })
         let events = TimelineBuilder.build(try result.records.map { try CapturedSegment(record: $0) })
         XCTAssertEqual(Array(events.map(\.kind).prefix(3)), [.syn, .synack, .handshakeAck])
         XCTAssertEqual(events.first?.source.hasPrefix("[::1]:"), true)
