@@ -6,6 +6,11 @@ public struct RetransmissionSchedule: Sendable, Hashable {
     /// Offset at which the kernel gives up (connect() fails with ETIMEDOUT, or the request
     /// socket is dropped).
     public var giveUp: Double
+    /// The timer lengths, in order, that lead to the give-up (for timing allowances).
+    public var timeouts: [Double]
+
+    /// The timer lengths that lead to the n-th retransmission (0-based).
+    public func timeouts(untilRetransmission index: Int) -> [Double] { Array(timeouts.prefix(index + 1)) }
 
     /// Transmissions in all: the original and every retransmission.
     public var transmissions: Int { retransmissions.count + 1 }
@@ -43,7 +48,7 @@ public enum RetransmissionModel {
             now += timeout
             // The timer fires at `now`: give up, or retransmit and back off.
             if retransmissions.count >= maxRetransmissions || now >= limit - 1e-9 {
-                return RetransmissionSchedule(retransmissions: retransmissions, giveUp: now)
+                return RetransmissionSchedule(retransmissions: retransmissions, giveUp: now, timeouts: timeouts)
             }
             retransmissions.append(now)
             index += 1
@@ -56,13 +61,15 @@ public enum RetransmissionModel {
     /// are extra and do not count towards the limit.
     public static func synAck(synackRetries: Int, maximumRTO: Double = defaultMaximumRTO) -> RetransmissionSchedule {
         var retransmissions: [Double] = []
+        var timeouts: [Double] = []
         var now = 0.0
         for attempt in 0...synackRetries {
-            now += min(initialRTO * pow2(attempt), maximumRTO)
+            timeouts.append(min(initialRTO * pow2(attempt), maximumRTO))
+            now += timeouts[attempt]
             if attempt == synackRetries { break }
             retransmissions.append(now)
         }
-        return RetransmissionSchedule(retransmissions: retransmissions, giveUp: now)
+        return RetransmissionSchedule(retransmissions: retransmissions, giveUp: now, timeouts: timeouts)
     }
 
     /// tcp_model_timeout(): the time `boundary` exponential retries take, from the initial RTO.

@@ -11,13 +11,24 @@ public struct TimingTolerance: Sendable, Hashable, CustomStringConvertible {
         self.fractionOfGap = fractionOfGap
     }
 
-    /// The kernel's timer granularity: 1/HZ. CONFIG_HZ is not readable from userspace without
-    /// /proc/config.gz, so it is measured once (see `KernelClock`), with 250 Hz as the fallback.
+    /// Derived from the timer tick: two ticks (rounding a timeout up to a jiffy, and the jiffy
+    /// already under way when the timer was armed), 2% of the gap for scheduling on a busy machine.
     public static func forTick(_ tickSeconds: Double = KernelClock.tickSeconds) -> TimingTolerance {
-        // Several ticks: one for rounding the timeout up to a jiffy, one for the timer wheel's
-        // batching, and slack for the 2-core machine's scheduling; 3% of the gap for timers
-        // that fire late and accumulate across backoff.
-        TimingTolerance(absoluteSeconds: max(0.02, 5 * tickSeconds), fractionOfGap: 0.03)
+        TimingTolerance(absoluteSeconds: 2 * tickSeconds, fractionOfGap: 0.02)
+    }
+
+    /// The allowance for an event that ends a chain of kernel timers of these lengths: each timer
+    /// may fire late by its timer-wheel granularity (`KernelClock.wheelGranularity`), and those
+    /// add up along the chain; plus packetdrill's max(absolute, fraction × gap).
+    public func allowance(gapSeconds: Double, timers: [Double]) -> Double {
+        allowance(gapSeconds: gapSeconds) + timers.reduce(0) { $0 + KernelClock.wheelGranularity(forTimeout: $1) }
+    }
+
+    /// `check` for an event reached through kernel timers of these lengths (see `allowance(gapSeconds:timers:)`).
+    public func check(_ what: String, expected: Double, observed: Double, timers: [Double]) -> String? {
+        let allowed = allowance(gapSeconds: expected, timers: timers)
+        guard abs(observed - expected) > allowed else { return nil }
+        return "expected \(what) at +\(Self.format(expected)) s but it happened at +\(Self.format(observed)) s; tolerance \(Self.format(allowed)) s"
     }
 
     public func allowance(gapSeconds: Double) -> Double { max(absoluteSeconds, fractionOfGap * abs(gapSeconds)) }
@@ -39,9 +50,25 @@ public struct TimingTolerance: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// The kernel's timer tick.
+/// The kernel's timer tick and timer wheel.
 public enum KernelClock {
     /// 4 ms: this project's kernels run HZ=250. (A distribution kernel with HZ=1000 only makes
     /// tolerances a little looser than they need to be.)
     public static let tickSeconds = 0.004
+
+    /// How late a timer of this length may fire. Since Linux 4.8 the timer wheel does not
+    /// cascade: a timer lands in the level whose range holds its timeout, and expires at that
+    /// level's granularity, 8^level jiffies (kernel/time/timer.c: LVL_CLK_SHIFT 3, 64 buckets
+    /// a level). At HZ=250: up to 63 jiffies exact, up to 2 s within 32 ms, up to 16 s within
+    /// 256 ms, up to 131 s within 2 s. TCP's retransmission timer is such a timer.
+    public static func wheelGranularity(forTimeout seconds: Double, tickSeconds: Double = tickSeconds) -> Double {
+        let jiffies = Int((seconds / tickSeconds).rounded(.up))
+        var level = 0
+        var levelEnd = 64  // jiffies covered by level 0
+        while jiffies >= levelEnd, level < 8 {
+            level += 1
+            levelEnd *= 8
+        }
+        return Double(1 << (3 * level)) * tickSeconds
+    }
 }
