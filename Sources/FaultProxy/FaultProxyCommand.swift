@@ -60,6 +60,18 @@ struct FaultProxyCommand: ParsableCommand {
     @Option(name: .customLong("for"), help: "Stop by itself after this long (default: run until SIGINT/SIGTERM).")
     var duration: DurationArgument?
 
+    @Option(help: "Print every segment of the watched connections as it crosses: text (a ladder) or json (one object per line).")
+    var timeline: TimelineFormat?
+
+    @Option(help: ArgumentHelp("Write the segments to this pcap file (kernel timestamps; tcpdump -r and Wireshark read it).", valueName: "file"))
+    var pcap: String?
+
+    @Flag(help: "Add the sockets' states and timers (sock_diag) to the timeline.")
+    var states = false
+
+    @Option(name: .customLong("log-group"), help: "NFLOG group for the timeline (one listener per group per namespace).")
+    var logGroup: UInt16 = 7000
+
     @Flag(name: .customLong("dry-run"), help: "Print the rules in nft syntax and exit without touching the kernel.")
     var dryRun = false
 
@@ -73,6 +85,10 @@ struct FaultProxyCommand: ParsableCommand {
     var json = false
 
     enum RelayLeg: String, ExpressibleByArgument, CaseIterable { case client, upstream }
+    enum TimelineFormat: String, ExpressibleByArgument, CaseIterable { case text, json }
+
+    /// Whether the run watches segments at all (then the rules log them to --log-group).
+    var observes: Bool { timeline != nil || pcap != nil || states }
 
     func validate() throws {
         if list || cleanup {
@@ -83,6 +99,9 @@ struct FaultProxyCommand: ParsableCommand {
         }
         _ = try plan()
         _ = try scope()
+        if json, timeline == .json {
+            throw ValidationError("--json and --timeline json both write JSON lines on stdout: use one")
+        }
     }
 
     /// What the rules act on.
@@ -135,7 +154,7 @@ struct FaultProxyCommand: ParsableCommand {
             try Maintenance(netns: netns).run(list ? .list : .cleanup)
             return
         }
-        let plan = try plan()
+        let plan = try plan(logGroup: observes ? logGroup : nil)
         if dryRun {
             do {
                 print(NFTSyntaxRenderer.render(try plan.linearize()), terminator: "")
@@ -144,7 +163,8 @@ struct FaultProxyCommand: ParsableCommand {
             }
             return
         }
-        let session = FaultSession(plan: plan, scope: try scope(), netns: netns, duration: duration?.duration, json: json)
+        let session = FaultSession(plan: plan, scope: try scope(), netns: netns, duration: duration?.duration, json: json,
+                                   observation: observes ? .init(timeline: timeline, pcap: pcap, states: states, group: logGroup) : nil)
         do {
             try session.run()
         } catch {

@@ -1,6 +1,7 @@
 import TCPLabCommandSupport
 import TCPLabFault
 import TCPLabNetlink
+import TCPLabObserve
 import TCPLabSystem
 
 #if canImport(Glibc)
@@ -16,8 +17,18 @@ struct FaultSession {
     let netns: String?
     let duration: Duration?
     let json: Bool
+    let observation: Observation?
+
+    /// What to watch and how to show it.
+    struct Observation {
+        var timeline: FaultProxyCommand.TimelineFormat?
+        var pcap: String?
+        var states: Bool
+        var group: UInt16
+    }
 
     private static let signalToken: UInt64 = 1 << 60
+    private static let logToken: UInt64 = 1 << 59
 
     func run() throws {
         // Before any other thread exists: the namespace and the signal mask are per thread.
@@ -27,6 +38,8 @@ struct FaultSession {
             throw NFTablesError.needsCapNetAdmin(call: "faultproxy")
         }
 
+        // Bind the NFLOG group before the rules exist, so the first segment is already seen.
+        let watch = try observation.map { try ObservationSession(port: plan.port, group: $0.group, states: $0.states, pcap: $0.pcap != nil) }
         let nftables = try NFTablesClient()
         let table = try plan.linearize()
         try nftables.install(table)
@@ -35,6 +48,8 @@ struct FaultSession {
         let epoll = try Epoll()
         defer { epoll.close() }
         try epoll.add(signals.descriptor, events: .readable, token: Self.signalToken)
+        if let watch { try epoll.add(watch.logDescriptor, events: .readable, token: Self.logToken) }
+        let printer = observation.map { TimelinePrinter(format: $0.timeline) }
         var relay: Relay?
         if case .relay(let listen, let upstream, _) = scope {
             relay = try Relay(listen: listen, upstream: upstream, epoll: epoll, log: { printError("faultproxy: \($0)") })
@@ -50,12 +65,28 @@ struct FaultSession {
                 if now >= deadline { break loop }
                 timeout = Int32(min((deadline - now + 999_999) / 1_000_000, UInt64(Int32.max)))
             }
+            // sock_diag has no events: poll the states every few milliseconds while watching them.
+            if observation?.states == true { timeout = timeout < 0 ? 5 : min(timeout, 5) }
             for (token, events) in try epoll.wait(timeoutMilliseconds: timeout) {
                 if token == Self.signalToken {
                     if signals.take() != nil { break loop }
+                } else if token == Self.logToken, let watch {
+                    printer?.print(segments: try watch.drainLog())
                 } else if let relay, relay.handles(token) {
                     relay.handle(token, events)
                 }
+            }
+            if let watch { printer?.print(states: try watch.pollStates()) }
+        }
+        if let watch {
+            printer?.print(segments: try watch.drainLog())
+            printer?.finish(watch)
+            if let path = observation?.pcap {
+                try watch.writePcap(to: path)
+                printError("faultproxy: wrote \(watch.events.count) segments to \(path)")
+            }
+            if watch.lostSegments > 0 {
+                printError("faultproxy: the timeline missed \(watch.lostSegments) segments (NFLOG receive buffer overflowed)")
             }
         }
         report(try DropReport(counters: nftables.ruleCounters(family: table.family, table: table.name), plan: plan))

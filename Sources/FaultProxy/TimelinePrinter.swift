@@ -1,0 +1,49 @@
+import TCPLabObserve
+import TCPLabSystem
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Shows the timeline as it happens: JSON lines on stdout, or one readable line per segment and
+/// state change on stdout followed by the whole ladder at the end. Colour only on a terminal.
+final class TimelinePrinter {
+    let format: FaultProxyCommand.TimelineFormat?
+    let colour = isatty(STDOUT_FILENO) == 1
+    /// Live text offsets count from the first thing shown, segment or state, so both agree.
+    private var originUnixMicroseconds: Int64?
+
+    init(format: FaultProxyCommand.TimelineFormat?) { self.format = format }
+
+    func print(segments: [TimelineEvent]) {
+        for event in segments {
+            switch format {
+            case .json: JSONLines.emit(TimelineLine.segment(event))
+            case .text: Swift.print(event.summary)
+            case nil: break
+            }
+            if originUnixMicroseconds == nil { originUnixMicroseconds = event.timeUnixMicroseconds - event.offsetMicroseconds }
+        }
+    }
+
+    func print(states: [SocketTransition]) {
+        for var change in states {
+            switch format {
+            case .json: JSONLines.emit(TimelineLine.state(change))
+            case .text:
+                let origin = originUnixMicroseconds ?? change.timeUnixMicroseconds
+                originUnixMicroseconds = origin
+                change.offsetMicroseconds = change.timeUnixMicroseconds - origin
+                Swift.print(change.description)
+            case nil: break
+            }
+        }
+    }
+
+    /// The ladder of the whole run, after the live lines.
+    func finish(_ watch: ObservationSession) {
+        guard format == .text, !watch.events.isEmpty else { return }
+        Swift.print("")
+        Swift.print(watch.ladder(colour: colour), terminator: "")
+    }
+}

@@ -1,0 +1,42 @@
+import TCPLabFault
+
+/// One line of `--timeline json`: a segment (`"type":"segment"`, the `TimelineEvent` keys) or a
+/// socket state transition (`"type":"state"`). Both carry `unix_us`, so a reader can merge them
+/// in time order; docs/timeline-json.md documents every key.
+public enum TimelineLine: Encodable {
+    case segment(TimelineEvent)
+    case state(SocketTransition)
+
+    enum Keys: String, CodingKey {
+        case type
+        case offsetMicroseconds = "t_us"
+        case timeUnixMicroseconds = "unix_us"
+        case side, local, remote, state
+        case previousState = "previous_state"
+        case timer
+        case expiresMilliseconds = "expires_ms"
+        case retransmits = "retrans"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        switch self {
+        case .segment(let event):
+            try event.encode(to: encoder)
+            var container = encoder.container(keyedBy: Keys.self)
+            try container.encode("segment", forKey: .type)
+        case .state(let change):
+            var container = encoder.container(keyedBy: Keys.self)
+            try container.encode("state", forKey: .type)
+            try container.encode(change.offsetMicroseconds, forKey: .offsetMicroseconds)
+            try container.encode(change.timeUnixMicroseconds, forKey: .timeUnixMicroseconds)
+            try container.encode(change.side.rawValue, forKey: .side)
+            try container.encode(change.local.description, forKey: .local)
+            try container.encode(change.remote.description, forKey: .remote)
+            try container.encode(change.state?.description ?? "CLOSED", forKey: .state)
+            try container.encode(change.previousState?.description, forKey: .previousState)
+            try container.encode("\(change.timer)", forKey: .timer)
+            try container.encode(change.expiresMilliseconds, forKey: .expiresMilliseconds)
+            try container.encode(change.retransmits, forKey: .retransmits)
+        }
+    }
+}
