@@ -1,3 +1,4 @@
+import TCPLabSystem
 import TCPLabFault
 import TCPLabNetlink
 

@@ -40,7 +40,7 @@ extension Socket {
         var length = socklen_t(MemoryLayout<tcp_info>.size)
         _ = try retryingEINTR("getsockopt(TCP_INFO)") { getsockopt(rawValue, Int32(IPPROTO_TCP), TCP_INFO, &info, &length) }
         return TCPInfoSummary(
-            state: TCPState(rawValue: info.tcpi_state)?.name ?? "UNKNOWN(\(info.tcpi_state))",
+            state: TCPState(rawValue: info.tcpi_state).description,
             retransmits: Int(info.tcpi_retransmits),
             totalRetrans: Int(info.tcpi_total_retrans),
             rtoMicroseconds: Int(info.tcpi_rto),
@@ -48,27 +48,5 @@ extension Socket {
             backoff: Int(info.tcpi_backoff),
             rttMicroseconds: Int(info.tcpi_rtt)
         )
-    }
-}
-
-/// The kernel's TCP states (include/net/tcp_states.h), as `ss` names them.
-public enum TCPState: UInt8, CaseIterable, Sendable, Codable {
-    case established = 1, synSent, synRecv, finWait1, finWait2, timeWait, close, closeWait, lastAck, listen, closing, newSynRecv
-
-    public var name: String {
-        switch self {
-        case .established: "ESTABLISHED"
-        case .synSent: "SYN_SENT"
-        case .synRecv: "SYN_RECV"
-        case .finWait1: "FIN_WAIT1"
-        case .finWait2: "FIN_WAIT2"
-        case .timeWait: "TIME_WAIT"
-        case .close: "CLOSE"
-        case .closeWait: "CLOSE_WAIT"
-        case .lastAck: "LAST_ACK"
-        case .listen: "LISTEN"
-        case .closing: "CLOSING"
-        case .newSynRecv: "NEW_SYN_RECV"
-        }
     }
 }

@@ -1,3 +1,4 @@
+import CNetfilter
 import XCTest
 @testable import TCPLabNetlink
 
@@ -100,6 +101,31 @@ final class NFTablesRoundTripTests: XCTestCase {
         } catch {
             guard case .invalidRule = error else { return XCTFail("\(error)") }
         }
+    }
+
+    /// The IR's key numbers are the kernel's: a wrong one still round-trips through libnftnl
+    /// (both directions agree), so only the uapi header can catch it. `ct id` once carried 22,
+    /// NFT_CT_DST_IP6, and the kernel refused every `ct id` rule with EINVAL (no direction).
+    func testKeyNumbersAreTheKernelHeaders() {
+        let ctKeys: [(NFTExpression.CTKey, UInt32)] = [
+            (.state, NFT_CT_STATE.rawValue), (.direction, NFT_CT_DIRECTION.rawValue),
+            (.status, NFT_CT_STATUS.rawValue), (.mark, NFT_CT_MARK.rawValue), (.id, NFT_CT_ID.rawValue),
+        ]
+        for (key, header) in ctKeys { XCTAssertEqual(key.rawValue, header, "ct \(key)") }
+        let metaKeys: [(NFTExpression.MetaKey, UInt32)] = [
+            (.length, NFT_META_LEN.rawValue), (.nfproto, NFT_META_NFPROTO.rawValue),
+            (.l4proto, NFT_META_L4PROTO.rawValue), (.mark, NFT_META_MARK.rawValue),
+        ]
+        for (key, header) in metaKeys { XCTAssertEqual(key.rawValue, header, "meta \(key)") }
+        let cmpOps: [(NFTExpression.CmpOp, UInt32)] = [
+            (.eq, NFT_CMP_EQ.rawValue), (.neq, NFT_CMP_NEQ.rawValue), (.lt, NFT_CMP_LT.rawValue),
+            (.lte, NFT_CMP_LTE.rawValue), (.gt, NFT_CMP_GT.rawValue), (.gte, NFT_CMP_GTE.rawValue),
+        ]
+        for (op, header) in cmpOps { XCTAssertEqual(op.rawValue, header, "cmp \(op)") }
+        XCTAssertEqual(NFTExpression.DynsetOp.add.rawValue, NFT_DYNSET_OP_ADD.rawValue)
+        XCTAssertEqual(NFTExpression.DynsetOp.update.rawValue, NFT_DYNSET_OP_UPDATE.rawValue)
+        XCTAssertEqual(NFTExpression.ByteorderOp.hton.rawValue, NFT_BYTEORDER_HTON.rawValue)
+        XCTAssertEqual(NFTExpression.PayloadBase.transport.rawValue, NFT_PAYLOAD_TRANSPORT_HEADER.rawValue)
     }
 
     func testKernelRegisterNumbersMapBackTo32BitRegisters() {

@@ -1,3 +1,4 @@
+import TCPLabSystem
 import CTCPLabShim
 import TCPLabFault
 import TCPLabNetlink

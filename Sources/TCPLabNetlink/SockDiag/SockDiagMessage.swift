@@ -1,3 +1,4 @@
+import TCPLabSystem
 /// The sock_diag wire format for TCP (linux/inet_diag.h): the dump request and the parser of
 /// its answers. Pure functions on bytes.
 ///

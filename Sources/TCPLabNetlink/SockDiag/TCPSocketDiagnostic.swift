@@ -1,3 +1,4 @@
+import TCPLabSystem
 /// One TCP socket as sock_diag reports it (struct inet_diag_msg).
 public struct TCPSocketDiagnostic: Hashable, Sendable {
     public var state: TCPState
