@@ -119,6 +119,44 @@ final class NFTablesKernelTests: XCTestCase {
         XCTAssertEqual(try client.rules(table: "tcplab_lab"), table.rules)
     }
 
+    /// faultproxy's idle tracking: `ct id != @recent` and `update @recent { ct id }` into a
+    /// dynamic set with a timeout created in the same batch. The kernel refused both rules with
+    /// EINVAL while the IR sent ct key 22 (NFT_CT_DST_IP6, which needs a direction) for `ct id`.
+    func testConnectionIDIdleTrackingInstallsAndFillsTheSet() throws {
+        let client = try makeClient()
+        let table = NFTTable(name: "tcplab_idle", owned: true, chains: [
+            NFTChain(name: "input", hook: .input, priority: 0),
+        ], sets: [
+            NFTSet(name: "recent", keyLength: 4, dynamic: true, timeoutMilliseconds: 60_000),
+        ], rules: [
+            NFTRule(chain: "input", expressions: [
+                .meta(key: .l4proto, destination: .r0), .cmp(op: .eq, source: .r0, data: [17]),
+                .ct(key: .id, destination: .r0), .lookup(set: "recent", source: .r0, invert: true),
+                .counter,
+            ], comment: "idle"),
+            NFTRule(chain: "input", expressions: [
+                .ct(key: .id, destination: .r0),
+                .dynset(set: "recent", op: .update, keySource: .r0, timeoutMilliseconds: 60_000),
+            ]),
+        ])
+        try client.install(table)
+
+        let listing = try namespace.run(["nft", "list", "table", "inet", "tcplab_idle"])
+        for expected in ["meta l4proto udp ct id != @recent counter", "update @recent { ct id timeout 1m }"] {
+            XCTAssertTrue(listing.contains(expected), "missing `\(expected)` in:\n\(listing)")
+        }
+        XCTAssertEqual(try client.rules(table: "tcplab_idle"), table.rules)
+
+        // Two datagrams of one UDP flow: the first is idle (not yet in the set), the second not.
+        for _ in 0..<2 {
+            _ = try namespace.run(["sh", "-c", "printf 'x\\n' | socat -u - UDP:127.0.0.1:9999,sourceport=40000"])
+        }
+        let counters = try client.ruleCounters(table: "tcplab_idle")
+        XCTAssertEqual(counters.first { $0.comment == "idle" }?.packets, 1, "\(counters)")
+        let set = try namespace.run(["nft", "list", "set", "inet", "tcplab_idle", "recent"])
+        XCTAssertTrue(set.contains("elements = {"), set)
+    }
+
     func testListTablesReportsOwnerAndDeleteTableRemoves() throws {
         let client = try makeClient()
         try client.install(labTable(name: "tcplab_owned"))

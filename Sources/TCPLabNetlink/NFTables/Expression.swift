@@ -44,7 +44,8 @@ public enum NFTExpression: Hashable, Sendable {
         case length = 0, nfproto = 15, l4proto = 16, mark = 3  // NFT_META_*
     }
     public enum CTKey: UInt32, Sendable {
-        case state = 0, direction = 1, status = 2, mark = 3, id = 22  // NFT_CT_*
+        // NFT_CT_*; ID is 23 (22 is NFT_CT_DST_IP6, which the kernel refuses without a direction).
+        case state = 0, direction = 1, status = 2, mark = 3, id = 23
     }
     public enum CTDirection: UInt8, Sendable { case original = 0, reply = 1 }
     public enum CmpOp: UInt32, Sendable {
