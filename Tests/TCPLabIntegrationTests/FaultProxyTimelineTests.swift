@@ -1,0 +1,87 @@
+import Foundation
+import TCPLab
+import XCTest
+
+/// faultproxy's timeline against an independent witness: tcpdump on the namespace's loopback.
+final class FaultProxyTimelineTests: XCTestCase {
+    var lab: LabNamespace!
+    var directory: URL!
+
+    override func setUpWithError() throws {
+        guard geteuid() == 0 else { throw XCTSkip("needs root (CAP_NET_ADMIN) to create network namespaces; CI runs as root") }
+        lab = try LabNamespace(prefix: "tcplab-timeline")
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("tcplab-timeline-\(getpid())-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() {
+        lab?.delete()
+        if let directory { try? FileManager.default.removeItem(at: directory) }
+    }
+
+    /// (unix µs, "S"/"S."/... flags, payload length) per packet, as tcpdump -tt prints them.
+    static func tcpdumpLines(_ text: String) -> [(micros: Int64, flags: String, length: Int)] {
+        text.split(separator: "\n").compactMap { line in
+            guard let space = line.firstIndex(of: " "), let seconds = Double(line[..<space]),
+                  let flagsStart = line.range(of: "Flags ["), let flagsEnd = line[flagsStart.upperBound...].firstIndex(of: "]"),
+                  let lengthRange = line.range(of: "length ", options: .backwards) else { return nil }
+            let length = Int(line[lengthRange.upperBound...].prefix { $0.isNumber }) ?? 0
+            return (Int64((seconds * 1e6).rounded()), String(line[flagsStart.upperBound..<flagsEnd]), length)
+        }
+    }
+
+    func testTimelineMatchesTcpdumpSegmentForSegment() throws {
+        let capture = directory.appendingPathComponent("witness.pcap").path
+        let pcap = directory.appendingPathComponent("faultproxy.pcap").path
+        let tcpdump = try lab.spawn(["tcpdump", "--immediate-mode", "-U", "-n", "-i", "lo", "-w", capture, "tcp port 7001"])
+        defer { tcpdump.stop() }
+        XCTAssertTrue(tcpdump.waitForError(timeout: 10) { $0.contains("listening on") }, tcpdump.standardError)
+        let server = try lab.spawn([try LabBinaries.path("echo-server")])
+        defer { server.stop() }
+        let proxy = try lab.spawn([try LabBinaries.path("faultproxy"), "--drop", "synack:2", "--timeline", "json", "--states", "--pcap", pcap])
+        defer { proxy.stop() }
+        XCTAssertTrue(proxy.waitForError(timeout: 10) { $0.contains("Ctrl-C to stop") }, proxy.standardError)
+
+        let client = try lab.run([try LabBinaries.path("echo-client"), "--port", "7001"], timeout: 30, check: false)
+        XCTAssertEqual(client.status, 0, client.standardError)
+        usleep(300_000)
+        proxy.signal(SIGINT)
+        XCTAssertEqual(proxy.wait(timeout: 10), 0, proxy.standardError)
+        tcpdump.signal(SIGINT)
+        tcpdump.wait(timeout: 10)
+
+        let lines = try proxy.standardOutput.split(separator: "\n").map {
+            try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        let segments = lines.filter { $0["type"] as? String == "segment" }
+        let states = lines.filter { $0["type"] as? String == "state" }
+
+        // The kinds, in order, with faultproxy's verdicts.
+        let kinds = segments.map { "\($0["kind"]!)\($0["fate"] as? String == "dropped" ? "✗" : "")" }
+        XCTAssertEqual(kinds.first, "syn")
+        XCTAssertEqual(kinds.filter { $0 == "synack✗" }.count, 2, "\(kinds)")
+        XCTAssertEqual(segments.filter { $0["kind"] as? String == "synack" && $0["fate"] as? String == "passed" }.count, 1, "\(kinds)")
+        XCTAssertTrue(kinds.contains("handshake-ack"))
+        XCTAssertEqual(Array(kinds.suffix(3)), ["fin", "peer-fin", "last-ack"], "\(kinds)")
+        XCTAssertEqual(kinds.filter { $0 == "data" }.count, 2)
+        XCTAssertTrue(states.contains { $0["side"] as? String == "server" && $0["state"] as? String == "SYN_RECV" }, "\(states)")
+        XCTAssertTrue(states.contains { $0["side"] as? String == "client" && $0["state"] as? String == "TIME_WAIT" }, "\(states)")
+
+        // The witness: every segment tcpdump saw on lo, with the same flags and length, within 1 ms.
+        let witness = Self.tcpdumpLines(try CommandRunner.run(["tcpdump", "-n", "-tt", "-r", capture]).standardOutput)
+        XCTAssertEqual(witness.count, segments.count, "tcpdump saw \(witness.count) segments, the timeline \(segments.count)")
+        var worst: Int64 = 0
+        for (seen, event) in zip(witness, segments) {
+            XCTAssertEqual(seen.flags, event["flags"] as? String)
+            XCTAssertEqual(seen.length, event["len_bytes"] as? Int)
+            let difference = abs(seen.micros - ((event["unix_us"] as? NSNumber)?.int64Value ?? 0))
+            worst = max(worst, difference)
+        }
+        XCTAssertLessThan(worst, 1000, "timeline and tcpdump timestamps differ by up to \(worst) µs")
+        print("timeline vs tcpdump: \(segments.count) segments, worst timestamp difference \(worst) µs")
+
+        // The pcap faultproxy wrote reads back with the same count.
+        let readBack = try CommandRunner.run(["tcpdump", "-n", "-r", pcap]).standardOutput.split(separator: "\n")
+        XCTAssertEqual(readBack.count, segments.count)
+    }
+}
