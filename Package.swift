@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "echo-client", targets: ["EchoClient"]),
         .executable(name: "faultproxy", targets: ["FaultProxy"]),
         .executable(name: "tcplab", targets: ["TCPLabCLI"]),
+        .executable(name: "tcplab-bench", targets: ["TCPLabBench"]),
         // What other projects' integration tests import to set up labs and assert kernel timings.
         .library(name: "TCPLab", targets: ["TCPLab"]),
     ],
@@ -16,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", exact: "0.2.0"),
     ],
     targets: [
         // libnftnl + libmnl as they are installed by Debian's -dev packages.
@@ -79,11 +81,21 @@ let package = Package(
             dependencies: [
                 "TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLabCommandSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "HeapModule", package: "swift-collections"),
             ]
         ),
         .executableTarget(
             name: "TCPLabCLI",
             dependencies: ["TCPLab", "TCPLabCommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        // The benchmark suite's measuring programs (scripts/bench orchestrates them).
+        .executableTarget(
+            name: "TCPLabBench",
+            dependencies: [
+                "TCPLab", "TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
         ),
 
         .testTarget(
