@@ -36,6 +36,9 @@ struct FaultProxyCommand: ParsableCommand {
     @Option(name: .customLong("duplicate"), help: ArgumentHelp("Let segments pass and re-inject a copy later: SEG[:N|@K]=DURATION (repeatable).", valueName: "spec"))
     var duplicates: [String] = []
 
+    @Option(name: .customLong("queue-capacity"), help: "Most segments --delay/--duplicate hold at once; beyond it they pass undelayed (fail-open, counted in the report).")
+    var queueCapacity: UInt32 = 1024
+
     @Option(help: ArgumentHelp("Only act on segments sent by this end: client or server.", valueName: "end"))
     var from: Endpoint?
 
@@ -99,6 +102,7 @@ struct FaultProxyCommand: ParsableCommand {
         }
         _ = try plan()
         _ = try scope()
+        guard queueCapacity >= 1 else { throw ValidationError("--queue-capacity must be at least 1") }
         if json, timeline == .json {
             throw ValidationError("--json and --timeline json both write JSON lines on stdout: use one")
         }
@@ -164,7 +168,8 @@ struct FaultProxyCommand: ParsableCommand {
             return
         }
         let session = FaultSession(plan: plan, scope: try scope(), netns: netns, duration: duration?.duration, json: json,
-                                   observation: observes ? .init(timeline: timeline, pcap: pcap, states: states, group: logGroup) : nil)
+                                   observation: observes ? .init(timeline: timeline, pcap: pcap, states: states, group: logGroup) : nil,
+                                   queueCapacity: queueCapacity)
         do {
             try session.run()
         } catch {

@@ -18,6 +18,8 @@ struct FaultSession {
     let duration: Duration?
     let json: Bool
     let observation: Observation?
+    /// Most segments --delay/--duplicate hold at once (NFQA_CFG_QUEUE_MAXLEN); beyond, fail-open.
+    var queueCapacity: UInt32 = 1024
 
     /// What to watch and how to show it.
     struct Observation {
@@ -41,7 +43,10 @@ struct FaultSession {
         // Bind the NFLOG group before the rules exist, so the first segment is already seen.
         let watch = try observation.map { try ObservationSession(port: plan.port, group: $0.group, states: $0.states, pcap: $0.pcap != nil) }
         let nftables = try NFTablesClient()
-        let table = try plan.linearize()
+        // Delays and duplicates: bind the queue before the rules can send segments to it.
+        var livePlan = plan
+        let delays = try plan.queuedFaults.isEmpty ? nil : startDelays(&livePlan, nftables)
+        let table = try livePlan.linearize()
         try nftables.install(table)
         defer { try? nftables.deleteTable(family: table.family, name: table.name) }
 
@@ -49,6 +54,7 @@ struct FaultSession {
         defer { epoll.close() }
         try epoll.add(signals.descriptor, events: .readable, token: Self.signalToken)
         if let watch { try epoll.add(watch.logDescriptor, events: .readable, token: Self.logToken) }
+        try delays?.register(with: epoll)
         let printer = observation.map { TimelinePrinter(format: $0.timeline) }
         var relay: Relay?
         if case .relay(let listen, let upstream, _) = scope {
@@ -72,6 +78,8 @@ struct FaultSession {
                     if signals.take() != nil { break loop }
                 } else if token == Self.logToken, let watch {
                     printer?.print(segments: try watch.drainLog())
+                } else if let delays, delays.handles(token) {
+                    try delays.handle(token)
                 } else if let relay, relay.handles(token) {
                     relay.handle(token, events)
                 }
@@ -89,7 +97,25 @@ struct FaultSession {
                 printError("faultproxy: the timeline missed \(watch.lostSegments) segments (NFLOG receive buffer overflowed)")
             }
         }
-        report(try DropReport(counters: nftables.ruleCounters(family: table.family, table: table.name), plan: plan))
+        let counters = try nftables.ruleCounters(family: table.family, table: table.name)
+        if let delays {
+            delays.releaseAll()
+            let report = DelayReport(engine: delays, counters: counters, plan: livePlan)
+            if json { JSONLines.emit(DelayReportLine(queue: report)) }
+            printError("faultproxy: " + report.summary)
+        }
+        report(DropReport(counters: counters, plan: plan))
+    }
+
+    /// Binds the queue and picks the queue statement this kernel has; says which on stderr.
+    private func startDelays(_ plan: inout FaultPlan, _ nftables: NFTablesClient) throws -> DelayEngine {
+        plan.nativeQueue = try nftables.supportsNativeQueue()
+        let engine = try DelayEngine(plan: plan, queueCapacity: queueCapacity, log: { printError("faultproxy: \($0)") })
+        plan.queueNumber = engine.queueNumber
+        printError(plan.nativeQueue
+            ? "faultproxy: queueing delayed/duplicated segments to NFQUEUE \(plan.queueNumber) with the native nft queue statement"
+            : "faultproxy: queueing delayed/duplicated segments to NFQUEUE \(plan.queueNumber) with the x_tables NFQUEUE target (nft_compat; this kernel has no native nft queue)")
+        return engine
     }
 
     private func announce(_ table: NFTTable) {

@@ -5,4 +5,5 @@
 #include "shim_socket.h"
 #include "shim_netlink.h"
 #include "shim_observe.h"
+#include "shim_queue.h"
 #endif

@@ -1,0 +1,161 @@
+import SystemPackage
+import TCPLabSystem
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reads one NFQUEUE over a libmnl netlink socket and answers with verdicts, in the network
+/// namespace of the thread that creates it. Non-blocking: call `drain()` when epoll says the
+/// descriptor is readable, `verdict(...)` whenever a held packet is due.
+///
+/// The queue is configured fail-open (NFQA_CFG_F_FAIL_OPEN): when `maximumLength` packets
+/// already wait for a verdict, or this socket's receive buffer is full, the kernel lets the next
+/// packet pass unqueued instead of dropping it. The kernel does not count those; compare the
+/// queue rule's counter with `receivedCount`. When the socket closes (exit, SIGKILL) the kernel
+/// unbinds the queue and drops what it still held; the rules' bypass flag then lets traffic through.
+/// Not thread-safe: use it from one thread.
+public final class NFQueueReader {
+    public let queue: UInt16
+    public let maximumLength: UInt32
+    /// Packets received so far.
+    public private(set) var receivedCount = 0
+    /// Receive-buffer overflows the kernel reported (ENOBUFS): packets it could not deliver
+    /// (and, fail-open, let pass).
+    public private(set) var overflowCount = 0
+    public private(set) var malformedCount = 0
+    /// Verdicts the kernel refused (an unknown id, most likely), by errno.
+    public private(set) var verdictErrors: [Int32: Int] = [:]
+    public let receiveBufferBytes: Int
+
+    private let socket: NetlinkSocket
+    private var buffer: [UInt8]
+    private var pending: [NFQueuePacket] = []
+
+    /// Binds `queue`: EPERM when another socket already holds it.
+    /// - Parameters:
+    ///   - maximumLength: NFQA_CFG_QUEUE_MAXLEN, the most packets held at once.
+    ///   - copyRange: bytes of each packet to copy (0xFFFF: whole packets; the duplicate needs them).
+    public init(queue: UInt16, maximumLength: UInt32 = 1024, requestedReceiveBuffer: Int = 8 << 20, copyRange: UInt32 = 0xFFFF) throws(SystemCallError) {
+        self.queue = queue
+        self.maximumLength = maximumLength
+        socket = try NetlinkSocket(.netfilter)
+        buffer = [UInt8](repeating: 0, count: max(NetlinkSocket.recommendedBufferSize, 256 << 10))
+        self.receiveBufferBytes = try Self.growReceiveBuffer(socket.fileDescriptor.rawValue, to: requestedReceiveBuffer)
+
+        try configure(NFQueueMessage.command(.bind, queue: queue, sequence: socket.reserveSequence()), "NFQNL_CFG_CMD_BIND")
+        try configure(NFQueueMessage.parameters(.packet, range: copyRange, queue: queue, sequence: socket.reserveSequence()), "NFQA_CFG_PARAMS")
+        try configure(NFQueueMessage.maximumLength(maximumLength, queue: queue, sequence: socket.reserveSequence()), "NFQA_CFG_QUEUE_MAXLEN")
+        try configure(NFQueueMessage.flags(.failOpen, mask: [.failOpen, .gso], queue: queue, sequence: socket.reserveSequence()), "NFQA_CFG_FLAGS")
+        try setNonBlocking()
+    }
+
+    /// Binds the first free queue number from `start` on (wrapping, at most `attempts` tries), so
+    /// two faultproxy runs in one namespace never share a queue.
+    public static func bindingFreeQueue(from start: UInt16, attempts: Int = 32, maximumLength: UInt32 = 1024) throws(SystemCallError) -> NFQueueReader {
+        var lastError = SystemCallError(.resourceBusy, call: "NFQNL_CFG_CMD_BIND")
+        for offset in 0..<max(1, attempts) {
+            let number = start &+ UInt16(truncatingIfNeeded: offset)
+            do {
+                return try NFQueueReader(queue: number, maximumLength: maximumLength)
+            } catch where error.errno == .notPermitted || error.errno == .resourceBusy {
+                // EPERM also means "no CAP_NET_ADMIN": tell the two apart by trying a few numbers only.
+                lastError = error
+            }
+        }
+        throw lastError
+    }
+
+    /// The descriptor, for epoll.
+    public var fileDescriptor: FileDescriptor { socket.fileDescriptor }
+
+    /// Every packet that is waiting now (bounded: at most `limit` datagrams per call).
+    public func drain(limit: Int = 256) throws(SystemCallError) -> [NFQueuePacket] {
+        var packets = pending
+        pending.removeAll()
+        for _ in 0..<limit {
+            guard let batch = try receiveOnce(expecting: nil) else { break }
+            packets += batch.packets
+        }
+        receivedCount += packets.count
+        return packets
+    }
+
+    /// Answers one packet. `mark`, when given, replaces the packet's `meta mark`.
+    public func verdict(_ verdict: NFQueueMessage.Verdict, packetID: UInt32, mark: UInt32? = nil) throws(SystemCallError) {
+        let message = NFQueueMessage.verdict(verdict, packetID: packetID, mark: mark, queue: queue, sequence: socket.reserveSequence())
+        while true {
+            do throws(SystemCallError) {
+                try socket.send(bytes: message)
+                return
+            } catch where error.errno == .resourceTemporarilyUnavailable || error.errno == .noBufferSpace {
+                // The kernel's side is momentarily full; a verdict must not be lost, so wait briefly.
+                _ = try socket.waitUntilReadable(timeoutMilliseconds: 1)
+            }
+        }
+    }
+
+    // MARK: - Internals
+
+    private func configure(_ request: [UInt8], _ what: String) throws(SystemCallError) {
+        let sequence = request.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 8, as: UInt32.self) }
+        try socket.send(bytes: request)
+        // Bounded: the kernel answers a config request on the same socket at once.
+        for _ in 0..<64 {
+            guard try socket.waitUntilReadable(timeoutMilliseconds: 2_000), let result = try receiveOnce(expecting: sequence) else { break }
+            pending += result.packets
+            if let code = result.status {
+                if code == 0 { return }
+                throw SystemCallError(Errno(rawValue: code), call: what, subject: "nfqueue \(queue)")
+            }
+        }
+        throw SystemCallError(.timedOut, call: what, subject: "nfqueue \(queue): no answer from the kernel")
+    }
+
+    /// One datagram, or nil when none is waiting.
+    private func receiveOnce(expecting sequence: UInt32?) throws(SystemCallError) -> (packets: [NFQueuePacket], status: Int32?)? {
+        let count: Int
+        do throws(SystemCallError) {
+            count = try socket.receive(into: &buffer)
+        } catch where error.errno == .noBufferSpace {
+            overflowCount += 1
+            return ([], nil)
+        } catch where error.errno == .resourceTemporarilyUnavailable {
+            return nil
+        }
+        var packets: [NFQueuePacket] = []
+        var status: Int32?
+        do {
+            for item in try NFQueueMessage.parse(datagram: Array(buffer[0..<count])) {
+                switch item {
+                case .packet(let packet): packets.append(packet)
+                case .status(let seq, let code) where seq == sequence: status = code
+                case .status(_, let code) where code != 0: verdictErrors[code, default: 0] += 1
+                case .status, .other: break
+                }
+            }
+        } catch {
+            malformedCount += 1
+        }
+        return (packets, status)
+    }
+
+    private func setNonBlocking() throws(SystemCallError) {
+        let descriptor = socket.fileDescriptor.rawValue
+        let flags = try retryingEINTR("fcntl(F_GETFL)", subject: "nfqueue \(queue)") { fcntl(descriptor, F_GETFL) }
+        _ = try retryingEINTR("fcntl(F_SETFL)", subject: "nfqueue \(queue)") { fcntl(descriptor, F_SETFL, flags | O_NONBLOCK) }
+    }
+
+    /// SO_RCVBUFFORCE lets root exceed net.core.rmem_max; fall back to SO_RCVBUF otherwise.
+    private static func growReceiveBuffer(_ descriptor: Int32, to bytes: Int) throws(SystemCallError) -> Int {
+        var value = Int32(clamping: bytes)
+        let size = socklen_t(MemoryLayout<Int32>.size)
+        if setsockopt(descriptor, SOL_SOCKET, SO_RCVBUFFORCE, &value, size) != 0 {
+            _ = try retryingEINTR("setsockopt(SO_RCVBUF)") { setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &value, size) }
+        }
+        var granted: Int32 = 0
+        var length = size
+        _ = try retryingEINTR("getsockopt(SO_RCVBUF)") { getsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &granted, &length) }
+        return Int(granted)
+    }
+}
