@@ -142,6 +142,19 @@ final class FaultProxyDropTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(try stopAndReport(proxy)["handshake-ack"] ?? 0, 2)
     }
 
+    func testIPv6SynAckIsDroppedLikeIPv4() throws {
+        let server = try startServer(["--host", "::1", "--port", "7100"])
+        defer { server.stop() }
+        let proxy = try startFaultProxy(["--drop", "synack:1", "--target", "7100"])
+        defer { proxy.stop() }
+        let (status, report, stderr) = try client(["--host", "::1", "--port", "7100"])
+        XCTAssertEqual(status, 0, stderr)
+        let synAck = RetransmissionModel.synAck(synackRetries: try lab.sysctlInt("net.ipv4.tcp_synack_retries"))
+        let firstRetry = min(try synSchedule().retransmissions[0], synAck.retransmissions[0])
+        assertTime("connect after one lost SYN-ACK over IPv6", expected: firstRetry, timers: [firstRetry], observedMilliseconds: report["connect_ms"])
+        XCTAssertEqual(try stopAndReport(proxy)["synack"], 1)
+    }
+
     // MARK: teardown
 
     func testLostFinIsRetransmittedUntilItPasses() throws {

@@ -80,6 +80,19 @@ final class FaultProxyLifecycleTests: XCTestCase {
         XCTAssertEqual(try tables(), "")
     }
 
+    func testWithoutCapNetAdminItSaysSoAndHowToGetIt() throws {
+        // An unprivileged user (nobody) inside the lab namespace; it must be able to reach the binary.
+        let nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        guard try lab.run(nobody + ["test", "-x", try LabBinaries.path("faultproxy")], check: false).succeeded else {
+            throw XCTSkip("user nobody cannot execute \(try LabBinaries.path("faultproxy")) (a parent folder is private)")
+        }
+        let result = try lab.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                  try LabBinaries.path("faultproxy"), "--drop", "syn", "--target", "7000"], check: false)
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.standardError.contains("needs CAP_NET_ADMIN: run as root (sudo) or grant it (setcap cap_net_admin+ep"), result.standardError)
+        XCTAssertEqual(try tables(), "")
+    }
+
     func testMissingNamespaceIsNamed() throws {
         let result = try CommandRunner.run([try LabBinaries.path("faultproxy"), "--drop", "syn", "--netns", "tcplab-no-such-ns"], check: false)
         XCTAssertEqual(result.status, 1)
