@@ -20,6 +20,9 @@ public struct DelaySpec: Hashable, Sendable, CustomStringConvertible {
         }
         self.selector = try SegmentSelector(parsing: String(text[..<equals]), allowProbability: false)
         (delay, jitter) = try TimingSuffix.parse(String(text[text.index(after: equals)...]), in: text)
+        if delay == .zero && jitter == .zero {
+            throw FaultSpecError("'\(text)': a delay of 0 holds nothing; give a duration such as \(selector)=300ms")
+        }
     }
 
     public var description: String { "\(selector)=\(TimingSuffix.describe(delay, jitter))" }

@@ -73,6 +73,13 @@ public struct FaultPlan: Hashable, Sendable {
             throw FaultSpecError("nothing to do: give at least one --drop, --delay or --duplicate (or a log group to only watch)")
         }
         guard faults.count <= 0xffff else { throw FaultSpecError("too many faults (at most 65535)") }
+        // Rules run in order: a delay or duplicate behind a fault that takes every such segment never sees one.
+        let all = faults
+        for (index, fault) in all.enumerated() where fault.queueTag != nil {
+            if let earlier = all[..<index].first(where: { $0.selector.selection == .all && ($0.selector.kind == fault.selector.kind || $0.selector.kind == .any) }) {
+                throw FaultSpecError("--\(fault.verb) \(fault.selector) never applies: --\(earlier.verb) \(earlier.selector) takes every \(fault.selector.kind.rawValue) segment first")
+            }
+        }
         if let from {
             for fault in faults {
                 if let sender = fault.selector.kind.onlySentBy, sender != from {

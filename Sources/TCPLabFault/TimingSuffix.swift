@@ -1,6 +1,14 @@
 /// "DURATION[~JITTER]" after the `=`.
 enum TimingSuffix {
+    /// The longest wait a queue holds a segment: TCP has long given up by then, and the kernel
+    /// holds every queued segment's memory meanwhile.
+    static let maximum = FaultDuration.seconds(600)
+
     static func parse(_ text: String, in spec: String) throws(FaultSpecError) -> (FaultDuration, FaultDuration) {
+        if let marker = text.first(where: { ":@%".contains($0) }) {
+            let selector = spec.prefix { $0 != "=" }
+            throw FaultSpecError("'\(spec)': the count goes before '=', as in \(selector)\(marker)N=DURATION ('\(marker)' after the duration means nothing)")
+        }
         let parts = text.split(separator: "~", omittingEmptySubsequences: false)
         guard parts.count <= 2, !parts[0].isEmpty, parts.count == 1 || !parts[1].isEmpty else {
             throw FaultSpecError("'\(spec)': expected DURATION or DURATION~JITTER after '=', e.g. 100ms~5ms")
@@ -12,6 +20,9 @@ enum TimingSuffix {
             jitter = parts.count == 2 ? try FaultDuration(parsing: String(parts[1])) : .zero
         } catch {
             throw FaultSpecError("'\(spec)': \(error.description)")
+        }
+        guard delay.nanoseconds.addingReportingOverflow(jitter.nanoseconds).partialValue <= maximum.nanoseconds, delay <= maximum, jitter <= maximum else {
+            throw FaultSpecError("'\(spec)': a segment can be held at most \(maximum) (delay plus jitter)")
         }
         return (delay, jitter)
     }
