@@ -6,4 +6,5 @@
 #include "shim_netlink.h"
 #include "shim_observe.h"
 #include "shim_queue.h"
+#include "shim_splice.h"
 #endif

@@ -1,3 +1,4 @@
+import CTCPLabShim
 import SystemPackage
 import TCPLabSystem
 
@@ -6,10 +7,12 @@ import Glibc
 #endif
 
 /// The userspace relay: accept on `listen`, connect to `upstream`, copy both ways. One thread,
-/// one level-triggered epoll set; each direction owns a buffer and reads only when it is empty,
-/// so a slow reader pushes back on its writer through the kernel's windows, as a real middlebox
-/// would. A FIN is passed on as shutdown(SHUT_WR) and a reset as a reset (SO_LINGER {1,0}), so
-/// faults on one leg show on the other the way TCP would show them.
+/// one level-triggered epoll set. Bytes move with splice(2) through one pipe per direction, so
+/// they go socket → pipe → socket as page references and never cross into userspace (the copy
+/// a read/write relay pays twice per byte is most of its cost). Each direction reads only when
+/// its pipe is empty, so a slow reader pushes back on its writer through the kernel's windows,
+/// as a real middlebox would. A FIN is passed on as shutdown(SHUT_WR) and a reset as a reset
+/// (SO_LINGER {1,0}), so faults on one leg show on the other the way TCP would show them.
 final class Relay {
     struct Statistics {
         var accepted = 0
@@ -19,26 +22,51 @@ final class Relay {
 
     private enum Side: Int { case client = 0, upstream = 1 }
 
+    /// One direction's buffer: a pipe, and how many bytes wait in it.
+    private struct Channel {
+        let readEnd: Int32
+        let writeEnd: Int32
+        var queued = 0
+
+        static func open() throws(SystemCallError) -> Channel {
+            var ends: [Int32] = [-1, -1]
+            guard tcplab_pipe_nonblocking(&ends) == 0 else {
+                throw SystemCallError(Errno(rawValue: errno), call: "pipe2")
+            }
+            // Larger than the default 64 KiB: fewer splices per megabyte. Best effort (pipe-max-size).
+            _ = tcplab_set_pipe_size(ends[1], Relay.pipeBytes)
+            return Channel(readEnd: ends[0], writeEnd: ends[1])
+        }
+
+        func close() {
+            _ = Glibc.close(readEnd)
+            _ = Glibc.close(writeEnd)
+        }
+    }
+
     private struct Pair {
         let client: Socket
         let upstream: Socket
+        /// Index s carries bytes read from side s towards the other side.
+        var channels: [Channel]
         var connected = false
-        /// Bytes read from side s, waiting to be written to the other side.
-        var pending: [[UInt8]] = [[], []]
         /// Side s sent FIN (its read returned 0).
         var finished = [false, false]
         /// We shut down writing towards side s.
         var shutDown = [false, false]
+        /// The epoll events each side is registered for, so unchanged interest costs no syscall.
+        var interest: [Epoll.Events] = [[], .writable]
 
         func socket(_ side: Side) -> Socket { side == .client ? client : upstream }
     }
+
+    static let pipeBytes: Int32 = 1 << 20
 
     let listener: Socket
     let upstream: SocketAddress
     private let epoll: Epoll
     private var pairs: [UInt64: Pair] = [:]
     private var nextPair: UInt64 = 1
-    private var buffer = [UInt8](repeating: 0, count: 256 * 1024)
     private(set) var statistics = Statistics()
     private let log: (String) -> Void
 
@@ -75,6 +103,7 @@ final class Relay {
         let id = (token & ~Self.tokenBit) >> 1
         let side: Side = token & 1 == 0 ? .client : .upstream
         guard var pair = pairs[id] else { return }
+        var justConnected = false
         if !pair.connected, side == .upstream {
             if let error = try? pair.upstream.pendingError() {
                 statistics.upstreamFailures += 1
@@ -85,11 +114,16 @@ final class Relay {
                 return
             }
             pair.connected = true
+            justConnected = true
         }
         if pair.connected {
             do {
-                try pump(&pair, from: side, events)
-                try pump(&pair, from: side == .client ? .upstream : .client, [])
+                // Readable: this side's bytes move on. Writable: the other side's queued bytes can
+                // go out here. Only those splices, so an idle direction costs no EAGAIN call.
+                let other: Side = side == .client ? .upstream : .client
+                let trouble = !events.isDisjoint(with: [.error, .hangUp]) || events.isEmpty
+                if trouble || events.contains(.readable) { try pump(&pair, from: side) }
+                if trouble || events.contains(.writable) || justConnected { try pump(&pair, from: other) }
             } catch {
                 // A reset on one leg becomes a reset on the other.
                 let other = side == .client ? pair.upstream : pair.client
@@ -98,12 +132,12 @@ final class Relay {
                 return
             }
         }
-        if pair.finished[0] && pair.finished[1] && pair.pending[0].isEmpty && pair.pending[1].isEmpty {
+        if pair.finished[0] && pair.finished[1] && pair.channels[0].queued == 0 && pair.channels[1].queued == 0 {
             close(id, pair)
             return
         }
+        updateInterest(id, &pair)
         pairs[id] = pair
-        updateInterest(id, pair)
     }
 
     func closeAll() {
@@ -126,10 +160,26 @@ final class Relay {
                     upstreamSocket.close()
                     throw error
                 }
+                let channels: [Channel]
+                do {
+                    let forward = try Channel.open()
+                    do {
+                        channels = [forward, try Channel.open()]
+                    } catch {
+                        forward.close()
+                        throw error
+                    }
+                } catch {
+                    upstreamSocket.close()
+                    throw error
+                }
+                // A relay passes each write on at once: Nagle would hold small segments the client sent alone.
+                for socket in [client, upstreamSocket] {
+                    try? socket.setOption(Int32(IPPROTO_TCP), TCP_NODELAY, Int32(1), name: "setsockopt(TCP_NODELAY)")
+                }
                 let id = nextPair
                 nextPair += 1
-                let pair = Pair(client: client, upstream: upstreamSocket)
-                pairs[id] = pair
+                pairs[id] = Pair(client: client, upstream: upstreamSocket, channels: channels)
                 try epoll.add(client.descriptor, events: [], token: token(id, .client))
                 try epoll.add(upstreamSocket.descriptor, events: .writable, token: token(id, .upstream))
             } catch {
@@ -144,19 +194,17 @@ final class Relay {
     private func token(_ id: UInt64, _ side: Side) -> UInt64 { Self.tokenBit | id << 1 | UInt64(side.rawValue) }
 
     /// Moves bytes from `side` to the other side until either would block.
-    private func pump(_ pair: inout Pair, from side: Side, _ events: Epoll.Events) throws(SystemCallError) {
+    private func pump(_ pair: inout Pair, from side: Side) throws(SystemCallError) {
         let source = pair.socket(side)
         let destination = pair.socket(side == .client ? .upstream : .client)
         let index = side.rawValue
+        // Bounded, so one busy connection cannot starve the others (level-triggered epoll calls again).
         for _ in 0..<64 {
-            if !pair.pending[index].isEmpty {
-                let pending = pair.pending[index]
-                let written = try pending.withUnsafeBytes { raw in
-                    Result { () throws(SystemCallError) -> Int? in try destination.write(raw) }
-                }.get()
-                guard let written else { return }
-                pair.pending[index].removeFirst(written)
-                statistics.bytes[index] += written
+            let channel = pair.channels[index]
+            if channel.queued > 0 {
+                guard let moved = try Self.splice(from: channel.readEnd, to: destination.rawValue, channel.queued, "splice(pipe → socket)") else { return }
+                pair.channels[index].queued -= moved
+                statistics.bytes[index] += moved
                 continue
             }
             if pair.finished[index] {
@@ -166,27 +214,39 @@ final class Relay {
                 }
                 return
             }
-            let count = try buffer.withUnsafeMutableBytes { raw in
-                Result { () throws(SystemCallError) -> Int? in try source.read(into: raw) }
-            }.get()
-            guard let count else { return }
-            if count == 0 {
+            guard let moved = try Self.splice(from: source.rawValue, to: channel.writeEnd, Int(Self.pipeBytes), "splice(socket → pipe)") else { return }
+            if moved == 0 {
                 pair.finished[index] = true
             } else {
-                pair.pending[index] = Array(buffer[0..<count])
+                pair.channels[index].queued = moved
             }
         }
     }
 
-    private func updateInterest(_ id: UInt64, _ pair: Pair) {
+    /// One splice: the bytes moved (0 at end of stream), nil when it would block.
+    private static func splice(from: Int32, to: Int32, _ length: Int, _ call: String) throws(SystemCallError) -> Int? {
+        while true {
+            let moved = tcplab_splice(from, to, length, 0)
+            if moved >= 0 { return moved }
+            let code = Errno(rawValue: errno)
+            if code == .interrupted { continue }
+            if code == .wouldBlock || code == .resourceTemporarilyUnavailable { return nil }
+            throw SystemCallError(code, call: call)
+        }
+    }
+
+    private func updateInterest(_ id: UInt64, _ pair: inout Pair) {
         for side in [Side.client, .upstream] {
             let index = side.rawValue
             var events: Epoll.Events = []
             // Read from this side while its bytes have somewhere to go.
-            if pair.connected, !pair.finished[index], pair.pending[index].isEmpty { events.insert(.readable) }
+            if pair.connected, !pair.finished[index], pair.channels[index].queued == 0 { events.insert(.readable) }
             // Write to this side while the other side's bytes wait for it.
-            if !pair.pending[1 - index].isEmpty || (!pair.connected && side == .upstream) { events.insert(.writable) }
-            try? epoll.modify(pair.socket(side).descriptor, events: events, token: token(id, side))
+            if pair.channels[1 - index].queued > 0 || (!pair.connected && side == .upstream) { events.insert(.writable) }
+            if events != pair.interest[index] {
+                try? epoll.modify(pair.socket(side).descriptor, events: events, token: token(id, side))
+                pair.interest[index] = events
+            }
         }
     }
 
@@ -196,5 +256,6 @@ final class Relay {
             try? epoll.remove(socket.descriptor)
             socket.close()
         }
+        for channel in pair.channels { channel.close() }
     }
 }
