@@ -100,7 +100,7 @@ struct FaultProxyCommand: ParsableCommand {
             }
             return
         }
-        _ = try plan()
+        _ = try plan(logGroup: observes ? logGroup : nil)  // watching alone (no faults) is valid
         _ = try scope()
         guard queueCapacity >= 1 else { throw ValidationError("--queue-capacity must be at least 1") }
         if json, timeline == .json {

@@ -74,6 +74,11 @@ public enum RetransmissionModel {
 
     /// tcp_model_timeout(): the time `boundary` exponential retries take, from the initial RTO.
     static func modelTimeout(boundary: Int, maximumRTO: Double) -> Double {
+        modelTimeout(boundary: boundary, initialRTO: initialRTO, maximumRTO: maximumRTO)
+    }
+
+    /// tcp_model_timeout() from any RTO base: TCP_TIMEOUT_INIT for SYN_SENT/SYN_RECV, TCP_RTO_MIN otherwise.
+    public static func modelTimeout(boundary: Int, initialRTO: Double, maximumRTO: Double) -> Double {
         let threshold = Int((maximumRTO / initialRTO).log2Floor)
         if boundary <= threshold {
             return (pow2(boundary + 1) - 1) * initialRTO

@@ -42,7 +42,7 @@ public struct TimingTolerance: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { "max(\(Self.format(absoluteSeconds)) s, \(Int(fractionOfGap * 100))% of the gap)" }
 
-    static func format(_ seconds: Double) -> String {
+    public static func format(_ seconds: Double) -> String {
         let thousandths = Int((seconds * 1000).rounded())
         let fraction = abs(thousandths % 1000)
         let padded = String(repeating: "0", count: 3 - String(fraction).count) + String(fraction)

@@ -1,0 +1,96 @@
+import Foundation
+import TCPLabFault
+import TCPLabObserve
+
+/// What a lab's body works with: its `Lab` (namespace, peers, faults), the kernel parameters
+/// before and after the profile was applied, and the verdict it builds up.
+public final class LabContext: @unchecked Sendable {
+    public let lab: Lab
+    public let profile: LabProfile
+    /// The namespace's values before the profile touched them: the kernel's own defaults.
+    public let defaults: KernelParameters
+    let pcapDirectory: String?
+    let name: String
+    private(set) var checks: [LabCheck] = []
+    private(set) var claims: [LabClaim] = []
+    private(set) var ladders: [LabLadder] = []
+    private(set) var facts: [String] = []
+    private var pcapCount = 0
+
+    init(lab: Lab, name: String, profile: LabProfile, defaults: KernelParameters, pcapDirectory: String?) {
+        self.lab = lab
+        self.name = name
+        self.profile = profile
+        self.defaults = defaults
+        self.pcapDirectory = pcapDirectory
+    }
+
+    public var fast: Bool { profile == .fast }
+    /// The model's inputs as the namespace reports them now.
+    public var kernel: KernelParameters { lab.kernel }
+    public var tolerance: TimingTolerance { lab.tolerance }
+
+    // MARK: running
+
+    /// faultproxy on `port` with the timeline and states on; a pcap per run with `--pcap DIR`.
+    public func faultproxy(_ drops: String..., from: Endpoint? = nil, port: UInt16 = 7000) throws -> FaultProxyRun {
+        var pcap: String?
+        if let pcapDirectory {
+            pcapCount += 1
+            pcap = "\(pcapDirectory)/\(name)-\(pcapCount).pcap"
+        }
+        return try lab.faultproxy(drops: drops, from: from, port: port, pcap: pcap)
+    }
+
+    /// Skips the lab when the model says it would take longer than the profile allows.
+    public func requireTime(_ seconds: Double, for what: String) throws {
+        if seconds > profile.budgetSeconds {
+            throw LabSkip("\(what) takes \(Int(seconds)) s with these timers (over the \(Int(profile.budgetSeconds)) s budget of the \(profile.rawValue) profile)")
+        }
+    }
+
+    // MARK: the verdict
+
+    /// A timing: `observed` must be within the tolerance of `expected` for the timers leading to it.
+    public func expectTime(_ what: String, expected: Double, observed: Double?, timers: [Double]) {
+        let allowed = tolerance.allowance(gapSeconds: expected, timers: timers)
+        let passed = observed.map { abs($0 - expected) <= allowed } ?? false
+        checks.append(LabCheck(what: what, expected: "+" + Self.seconds(expected), observed: observed.map { "+" + Self.seconds($0) } ?? "never",
+                               tolerance: "±" + Self.seconds(allowed), passed: passed, expectedSeconds: expected, observedSeconds: observed))
+    }
+
+    /// An exact comparison.
+    public func expect<T: Equatable & CustomStringConvertible>(_ what: String, expected: T, observed: T?) {
+        checks.append(LabCheck(what: what, expected: expected.description, observed: observed?.description ?? "nothing",
+                               tolerance: nil, passed: observed == expected))
+    }
+
+    /// A condition, described by what was expected and what was seen.
+    public func expect(_ what: String, _ holds: Bool, expected: String, observed: String) {
+        checks.append(LabCheck(what: what, expected: expected, observed: observed, tolerance: nil, passed: holds))
+    }
+
+    /// What the seed notes claim, and what the kernel does.
+    public func notes(say: String, kernel: String, agree: Bool) {
+        claims.append(LabClaim(notesSay: say, kernelDoes: kernel, agrees: agree))
+    }
+
+    /// A fact worth showing (ISNs, options, counters).
+    public func fact(_ text: String) { facts.append(text) }
+
+    /// Adds the ladder of an observation.
+    public func show(_ observation: Observation, _ title: String) {
+        ladders.append(LabLadder(title: title, text: observation.ladder()))
+    }
+
+    /// "1.234 s" style seconds with millisecond precision.
+    static func seconds(_ value: Double) -> String {
+        TimingTolerance.format(value) + " s"
+    }
+}
+
+/// Thrown by a lab that cannot run here; the lab is reported SKIPPED with this reason.
+public struct LabSkip: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ reason: String) { description = reason }
+}

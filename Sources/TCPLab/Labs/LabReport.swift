@@ -1,0 +1,46 @@
+/// The verdict of one lab run.
+public struct LabReport: Sendable, Codable {
+    public enum Status: String, Sendable, Codable { case passed = "PASS", failed = "FAIL", skipped = "SKIP" }
+
+    public var name: String
+    public var profile: LabProfile
+    public var status: Status
+    /// Why it was skipped, or the error that stopped it.
+    public var reason: String?
+    /// The sysctls as read back from the namespace after the profile was applied ("tcp_syn_retries=2").
+    public var sysctls: [String]
+    public var checks: [LabCheck]
+    public var claims: [LabClaim]
+    public var ladders: [LabLadder]
+    public var facts: [String]
+    public var seconds: Double
+
+    public var passed: Bool { status != .failed }
+}
+
+/// One expected event: expected and observed side by side, and whether it held.
+public struct LabCheck: Sendable, Codable {
+    public var what: String
+    public var expected: String
+    public var observed: String
+    /// "±0.040 s" for timings; nil for exact comparisons.
+    public var tolerance: String?
+    public var passed: Bool
+    /// Offsets in seconds, for JSON readers (nil for non-timing checks).
+    public var expectedSeconds: Double?
+    public var observedSeconds: Double?
+}
+
+/// Where the seed notes say something about this behaviour, and what the kernel does.
+public struct LabClaim: Sendable, Codable {
+    public var notesSay: String
+    public var kernelDoes: String
+    /// false when the kernel contradicts the notes.
+    public var agrees: Bool
+}
+
+/// A ladder diagram of one phase of the lab.
+public struct LabLadder: Sendable, Codable {
+    public var title: String
+    public var text: String
+}

@@ -1,0 +1,172 @@
+import Foundation
+import TCPLabFault
+import TCPLabSystem
+
+/// Connection set-up: the handshake and what each lost segment does to it.
+enum SetupLabs {
+    static let all: [LabDefinition] = [handshake, synLost, synAckLost, ackLost]
+
+    static let handshake = LabDefinition(
+        "handshake", family: .setup,
+        summary: "Normal three-way handshake: SYN, SYN-ACK, ACK, options and random ISNs",
+        question: "TCP 为什么三次握手而不是两次握手 / TCP 三次握手过程 (why three handshakes, and what each carries)"
+    ) { ctx in
+        let lab = ctx.lab
+        // The server closes first, so the client's port is free again and the same 4-tuple can connect twice.
+        try lab.echoServer(["--close", "first"])
+        let fault = try ctx.faultproxy()
+        let first = try lab.echoClient(["--bind", "127.0.0.1:40000", "--close", "wait-peer"])
+        let second = try lab.echoClient(["--bind", "127.0.0.1:40000", "--close", "wait-peer"])
+        let observation = fault.stop()
+        ctx.show(observation, "two connections on the same 4-tuple (127.0.0.1:40000 → 127.0.0.1:7000)")
+        ctx.expect("both connections echoed", first.echoOK && second.echoOK, expected: "echo ok twice",
+                   observed: "\(first.echoOK), \(second.echoOK) \(first.standardError)\(second.standardError)")
+        let opening = observation.segments(connection: 0).prefix(3).map(\.kind.rawValue)
+        ctx.expect("the first three segments", expected: "syn, synack, handshake-ack", observed: opening.joined(separator: ", "))
+        let syn = observation.segments(.syn, from: .client, connection: 0).first
+        let synAck = observation.segments(.synack, from: .server, connection: 0).first
+        ctx.expect("SYN and SYN-ACK carry no data", (syn?.payloadBytes ?? 1) == 0 && (synAck?.payloadBytes ?? 1) == 0,
+                   expected: "0 and 0 bytes", observed: "\(syn?.payloadBytes ?? -1) and \(synAck?.payloadBytes ?? -1) bytes")
+        for (name, segment) in [("SYN", syn), ("SYN-ACK", synAck)] {
+            guard let segment else { continue }
+            ctx.expect("\(name) options: MSS, window scale, SACK permitted, timestamps",
+                       segment.maximumSegmentSizeBytes != nil && segment.windowScale != nil && segment.sackPermitted == true && segment.timestampValue != nil,
+                       expected: "mss, wscale, sackOK, TS", observed: segment.options.joined(separator: ", "))
+        }
+        let clientISNs = [0, 1].compactMap { observation.segments(.syn, from: .client, connection: $0).first?.sequenceRaw }
+        let serverISNs = [0, 1].compactMap { observation.segments(.synack, from: .server, connection: $0).first?.sequenceRaw }
+        ctx.expect("client ISNs of the two connections differ", clientISNs.count == 2 && clientISNs[0] != clientISNs[1],
+                   expected: "two different numbers", observed: clientISNs.map(String.init).joined(separator: " vs "))
+        ctx.expect("server ISNs of the two connections differ", serverISNs.count == 2 && serverISNs[0] != serverISNs[1],
+                   expected: "two different numbers", observed: serverISNs.map(String.init).joined(separator: " vs "))
+        ctx.fact("ISNs: client \(clientISNs.map(String.init).joined(separator: " then ")), server \(serverISNs.map(String.init).joined(separator: " then ")) (secure_tcp_seq: a keyed hash of the 4-tuple plus a 64 ns clock; a SYN answered from TIME_WAIT gets the old snd_nxt + 65537)")
+        if let ack = observation.segments(.handshakeAck, from: .client, connection: 0).first {
+            ctx.fact("the third segment carried \(ack.payloadBytes) bytes: Linux sends the handshake ACK on its own and the data in the next segment (data may ride on it only with TCP Fast Open)")
+        }
+        let clientPath = observation.statePath(.client)
+        let serverPath = observation.statePath(.server)
+        ctx.expect("client reaches ESTABLISHED", clientPath.contains("ESTABLISHED"), expected: "… ESTABLISHED …", observed: clientPath.joined(separator: " → "))
+        ctx.expect("server reaches ESTABLISHED", serverPath.contains("ESTABLISHED"), expected: "… ESTABLISHED …", observed: serverPath.joined(separator: " → "))
+        ctx.fact("SYN_SENT and SYN_RECV last one loopback round trip (microseconds), shorter than the 5 ms sock_diag poll; syn-lost and ack-lost show them")
+        ctx.notes(say: "ISN \"随机生成seq，本例默认为0\" — the example numbers start at 0",
+                  kernel: "the wire carries random 32-bit ISNs (\(clientISNs.first.map(String.init) ?? "?")); 0 is only the relative number tools print",
+                  agree: true)
+    }
+
+    static let synLost = LabDefinition(
+        "syn-lost", family: .setup,
+        summary: "First handshake segment lost: SYN retransmissions on tcp_syn_retries, then ETIMEDOUT",
+        question: "第一次握手丢失了，会发生什么？(the first handshake segment is lost)"
+    ) { ctx in
+        let lab = ctx.lab
+        let kernel = ctx.kernel
+        let schedule = kernel.syn
+        try ctx.requireTime(schedule.giveUp + 2, for: "waiting for connect() to time out")
+        try lab.echoServer()
+        var fault = try ctx.faultproxy("syn")
+        let failed = try lab.echoClient()
+        var observation = fault.stop()
+        ctx.show(observation, "every SYN dropped")
+        ctx.fact("model (\(kernel.describe(["tcp_syn_retries", "tcp_syn_linear_timeouts", "tcp_rto_max_ms"]))): retransmissions at +\(ctx.list(schedule.retransmissions)) s, ETIMEDOUT at +\(TimingTolerance.format(schedule.giveUp)) s")
+        ctx.expectSchedule(observation, .syn, from: .client, schedule: schedule, label: "SYN")
+        let syns = observation.segments(.syn, from: .client)
+        ctx.expect("SYNs sent in all", expected: schedule.transmissions, observed: syns.count)
+        ctx.expect("every SYN repeats the same sequence number", Set(syns.map(\.sequenceRaw)).count == 1,
+                   expected: "one ISN", observed: "\(Set(syns.map(\.sequenceRaw)).count) distinct")
+        ctx.expect("connect() fails", expected: "ETIMEDOUT", observed: failed.error ?? "success")
+        ctx.expectTime("connect() returns ETIMEDOUT", expected: schedule.giveUp, observed: failed.connectSeconds, timers: schedule.timeouts)
+
+        fault = try ctx.faultproxy("syn:1")
+        let late = try lab.echoClient()
+        observation = fault.stop()
+        ctx.show(observation, "only the first SYN dropped")
+        ctx.expect("with one SYN lost, connect() succeeds", expected: "success", observed: late.error ?? "success")
+        ctx.expectTime("connect() returns after one lost SYN", expected: schedule.retransmissions[0], observed: late.connectSeconds,
+                       timers: schedule.timeouts(untilRetransmission: 0))
+
+        let real = ctx.defaults.syn
+        ctx.notes(say: "tcp_syn_retries defaults to 5; timeouts 1, 2, 4, 8, 16 s, then 32 s more: 1+2+4+8+16+32 = 63 s",
+                  kernel: "this kernel's defaults (\(ctx.defaults.describe(["tcp_syn_retries", "tcp_syn_linear_timeouts"]))) retransmit at +\(ctx.list(real.retransmissions)) s and give up at +\(TimingTolerance.format(real.giveUp)) s",
+                  agree: real.giveUp == 63)
+    }
+
+    static let synAckLost = LabDefinition(
+        "synack-lost", family: .setup,
+        summary: "Second handshake segment lost: client retransmits SYN, server retransmits SYN-ACK (tcp_synack_retries)",
+        question: "第二次握手丢失了，会发生什么？(the second handshake segment is lost)"
+    ) { ctx in
+        let lab = ctx.lab
+        let kernel = ctx.kernel
+        let syn = kernel.syn
+        let synAck = kernel.synAck
+        try ctx.requireTime(max(syn.giveUp, synAck.giveUp) + 2, for: "waiting for both sides to give up")
+        try lab.echoServer()
+        let fault = try ctx.faultproxy("synack")
+        let client = try lab.echoClient()
+        _ = fault.wait(timeout: max(0, synAck.giveUp - syn.giveUp) + 1.5) { $0.firstTime(.server, entered: "CLOSED") != nil }
+        let observation = fault.stop()
+        ctx.show(observation, "every SYN-ACK dropped")
+        ctx.fact("model: client SYN retransmissions at +\(ctx.list(syn.retransmissions)) s, ETIMEDOUT at +\(TimingTolerance.format(syn.giveUp)) s; server SYN-ACK timer at +\(ctx.list(synAck.retransmissions)) s, request dropped at +\(TimingTolerance.format(synAck.giveUp)) s; every repeated SYN also draws an immediate SYN-ACK (inet_rtx_syn_ack), which does not count towards tcp_synack_retries")
+        guard let origin = ctx.expectSchedule(observation, .syn, from: .client, schedule: syn, label: "client SYN") else { return }
+        ctx.expect("connect() fails", expected: "ETIMEDOUT", observed: client.error ?? "success")
+        ctx.expectTime("client's connect() returns ETIMEDOUT", expected: syn.giveUp, observed: client.connectSeconds, timers: syn.timeouts)
+        // The server's own timer: a SYN-ACK near each timer expiry (others answer the client's SYNs).
+        let synAcks = observation.offsets(observation.segments(.synack, from: .server), from: origin)
+        for (index, at) in synAck.retransmissions.enumerated() {
+            let timers = synAck.timeouts(untilRetransmission: index)
+            let nearest = synAcks.min { abs($0 - at) < abs($1 - at) }
+            ctx.expectTime("server SYN-ACK timer retransmission \(index + 1)", expected: at, observed: nearest, timers: timers)
+        }
+        let gone = observation.firstTime(.server, entered: "CLOSED", after: origin).map { Double($0 - origin) / 1_000_000 }
+        ctx.expectTime("server drops its SYN_RECV request", expected: synAck.giveUp, observed: gone, timers: synAck.timeouts + [0.005])
+        let real = (ctx.defaults.syn, ctx.defaults.synAck)
+        ctx.notes(say: "tcp_syn_retries and tcp_synack_retries both default to 5; each side retransmits its own segment",
+                  kernel: "defaults here are \(ctx.defaults.describe(["tcp_syn_retries", "tcp_syn_linear_timeouts", "tcp_synack_retries"])): the client gives up at +\(TimingTolerance.format(real.0.giveUp)) s, the server's request at +\(TimingTolerance.format(real.1.giveUp)) s; both sides retransmit, and the server sends extra SYN-ACKs for each repeated SYN",
+                  agree: ctx.defaults.synRetries == 5 && ctx.defaults.synackRetries == 5)
+    }
+
+    static let ackLost = LabDefinition(
+        "ack-lost", family: .setup,
+        summary: "Third handshake segment lost: server stays SYN_RECV and retransmits SYN-ACK until data or give-up",
+        question: "第三次握手丢失了，会发生什么？(the third handshake segment is lost)"
+    ) { ctx in
+        let lab = ctx.lab
+        let synAck = ctx.kernel.synAck
+        try ctx.requireTime(synAck.giveUp + 2, for: "waiting for the server's SYN-ACK retries to run out")
+        try lab.echoServer()
+        // 1. The client writes after the first SYN-ACK retransmission: its data carries the ACK.
+        let hold = synAck.retransmissions[0] + 1.5
+        var fault = try ctx.faultproxy("handshake-ack")
+        let talker = try lab.echoClient(["--hold", "\(hold)s"])
+        var observation = fault.stop()
+        ctx.show(observation, "every handshake ACK dropped; the client writes after \(TimingTolerance.format(hold)) s")
+        guard let origin = ctx.expectSchedule(observation, .synack, from: .server, schedule: synAck, label: "server SYN-ACK", limit: 1) else { return }
+        let serverPath = observation.statePath(.server)
+        ctx.expect("server path", serverPath.starts(with: ["SYN_RECV", "ESTABLISHED"]), expected: "SYN_RECV → ESTABLISHED", observed: serverPath.joined(separator: " → "))
+        let clientPath = observation.statePath(.client)
+        ctx.expect("client is ESTABLISHED at once", clientPath.first == "ESTABLISHED" || clientPath.prefix(2).contains("ESTABLISHED"),
+                   expected: "ESTABLISHED", observed: clientPath.joined(separator: " → "))
+        let established = observation.firstTime(.server, entered: "ESTABLISHED").map { Double($0 - origin) / 1_000_000 }
+        ctx.expectTime("server ESTABLISHED when the client's first data arrives", expected: hold, observed: established, timers: [0.01])
+        let acks = observation.segments(.handshakeAck, from: .client).count
+        let synAcks = observation.segments(.synack, from: .server).count
+        ctx.expect("client ACKs only in answer to SYN-ACKs (never on a timer)", expected: synAcks, observed: acks)
+        ctx.expect("the echo works", expected: true, observed: talker.echoOK)
+
+        // 2. The client stays silent past the server's give-up, then writes.
+        let silence = synAck.giveUp + 1
+        fault = try ctx.faultproxy("handshake-ack")
+        let silent = try lab.echoClient(["--hold", "\(silence)s"])
+        observation = fault.stop()
+        ctx.show(observation, "every handshake ACK dropped; the client writes after \(TimingTolerance.format(silence)) s")
+        if let start = observation.segments(.syn, from: .client).first?.timeUnixMicroseconds {
+            let gone = observation.firstTime(.server, entered: "CLOSED", after: start).map { Double($0 - start) / 1_000_000 }
+            ctx.expectTime("server gives up on the request", expected: synAck.giveUp, observed: gone, timers: synAck.timeouts + [0.005])
+        }
+        ctx.expect("the server answers the late data with", expected: "rst", observed: observation.segments(from: .server).last?.kind.rawValue)
+        ctx.expect("the client's write/read fails", expected: "ECONNRESET", observed: silent.error ?? "success")
+        ctx.notes(say: "ACK 报文是不会有重传的: a lost ACK is never retransmitted by itself; the server retransmits SYN-ACK up to tcp_synack_retries",
+                  kernel: "the client sent \(acks) ACKs for \(synAcks) SYN-ACKs — only as answers; data completes the handshake; after the retries the request is gone and late data draws RST",
+                  agree: true)
+    }
+}
