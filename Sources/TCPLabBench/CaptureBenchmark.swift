@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import TCPLabFault
 import TCPLabNetlink
 import TCPLabObserve
@@ -41,6 +42,9 @@ struct CaptureBenchmark: ParsableCommand {
     func run() throws {
         let offeredRates = common.quick ? [20_000, 60_000] : [20_000, 50_000, 100_000, 150_000, 200_000, 300_000]
         let seconds = common.quick ? 0.3 : 1.0
+        // One write, one segment: without this the kernel merges writes queued behind a segment
+        // still in the device queue (autocorking), and the offered rate would not be the segment rate.
+        try "0\n".write(toFile: "/proc/sys/net/ipv4/tcp_autocorking", atomically: false, encoding: .utf8)
         let client = try NFTablesClient()
         let plan = FaultPlan(port: port, drops: [try DropSpec(parsing: "rst")], from: .server, logGroup: group, tableName: "tcplab_bench_log")
         try client.install(try plan.linearize())

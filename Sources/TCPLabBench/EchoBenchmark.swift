@@ -34,7 +34,8 @@ struct EchoBenchmark: ParsableCommand {
     func run() throws {
         let holdTarget = connections ?? (common.quick ? 1_000 : 10_000)
         let churnTotal = churn ?? (common.quick ? 2_000 : 20_000)
-        let limit = try Self.raiseFileLimit(to: UInt64(holdTarget) * 2 + 4096)
+        // Client and server are separate processes: each needs one descriptor per connection.
+        let limit = try Self.raiseFileLimit(to: UInt64(holdTarget) + 1024)
 
         let variants: [(name: String, arguments: [String], port: UInt16)] = [
             ("echo-server", [echoServer, "--port", "\(port)", "--backlog", "4096"], port),
@@ -65,7 +66,7 @@ struct EchoBenchmark: ParsableCommand {
         BenchRow(metric: "echo-server concurrent connections held",
                  tcplab: "\(held[0]) of \(holdTarget)", baseline: "C epoll echo: \(held[1])",
                  ratio: held[1] > 0 ? Double(held[0]) / Double(held[1]) : nil, goal: "≥ 10k (fd limit \(limit))",
-                 met: held[0] >= 10_000,
+                 met: holdTarget >= 10_000 ? held[0] >= 10_000 : nil,
                  note: String(format: "each echoed twice; opened in %.2f s vs %.2f s", holdSeconds[0], holdSeconds[1])).emit()
         BenchRow(metric: "echo-server connections per second",
                  tcplab: Format.count(rates[0], unit: "conn/s"), baseline: "C epoll echo: " + Format.count(rates[1], unit: "conn/s"),
@@ -81,7 +82,13 @@ struct EchoBenchmark: ParsableCommand {
         limit.rlim_cur = rlim_t(wanted)
         limit.rlim_max = max(limit.rlim_max, rlim_t(wanted))
         if setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) != 0 {
-            throw SystemCallError(Errno(rawValue: errno), call: "setrlimit(RLIMIT_NOFILE)", subject: "\(wanted)")
+            // Without CAP_SYS_RESOURCE the hard limit is the ceiling.
+            getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+            guard limit.rlim_max >= wanted else {
+                throw SystemCallError(Errno(rawValue: errno), call: "setrlimit(RLIMIT_NOFILE)", subject: "\(wanted) (hard limit \(limit.rlim_max))")
+            }
+            limit.rlim_cur = rlim_t(wanted)
+            setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
         }
         return wanted
     }
