@@ -83,8 +83,9 @@ final class FaultProxyLifecycleTests: XCTestCase {
     func testWithoutCapNetAdminItSaysSoAndHowToGetIt() throws {
         // An unprivileged user (nobody) inside the lab namespace; it must be able to reach the binary.
         let nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
-        guard try lab.run(nobody + ["test", "-x", try LabBinaries.path("faultproxy")], check: false).succeeded else {
-            throw XCTSkip("user nobody cannot execute \(try LabBinaries.path("faultproxy")) (a parent folder is private)")
+        let faultproxy = try LabBinaries.path("faultproxy")
+        guard try lab.run(nobody + ["test", "-x", faultproxy], check: false).succeeded else {
+            throw XCTSkip("user nobody cannot execute \(faultproxy) (a parent folder is private)")
         }
         let result = try lab.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                                   try LabBinaries.path("faultproxy"), "--drop", "syn", "--target", "7000"], check: false)
