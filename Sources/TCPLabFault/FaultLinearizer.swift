@@ -293,7 +293,8 @@ struct FaultLinearizer {
     func verdict(_ fault: Fault, counted: Bool = true) -> [NFTExpression] {
         var expressions: [NFTExpression] = counted ? [.counter] : []
         if let group = plan.logGroup {
-            expressions.append(.log(group: group, prefix: "tcplab \(fault.verb) \(fault.selector.kind.rawValue)", queueThreshold: 1))
+            let timing = fault.timing.map { " \($0)" } ?? ""
+            expressions.append(.log(group: group, prefix: "tcplab \(fault.verb) \(fault.selector.kind.rawValue)\(timing)", queueThreshold: 1))
         }
         guard let tag = fault.queueTag else { return expressions + [.verdict(.drop)] }
         expressions += Action.setPacketClass(clear: PacketClass.scratch, set: UInt32(tag) << 16)

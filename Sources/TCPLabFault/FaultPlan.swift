@@ -60,7 +60,7 @@ public struct FaultPlan: Hashable, Sendable {
     /// Every fault in rule order: drops first, so a segment both dropped and delayed is dropped.
     var faults: [Fault] {
         drops.map { Fault(verb: "drop", selector: $0.selector, queueTag: nil) }
-            + queuedFaults.map { Fault(verb: $0.verb, selector: $0.selector, queueTag: $0.tag) }
+            + queuedFaults.map { Fault(verb: $0.verb, selector: $0.selector, queueTag: $0.tag, timing: $0.timing, spelling: $0.spelling) }
     }
 
     /// Refuses what can never work, with one line that names the offending option.
@@ -77,7 +77,7 @@ public struct FaultPlan: Hashable, Sendable {
         let all = faults
         for (index, fault) in all.enumerated() where fault.queueTag != nil {
             if let earlier = all[..<index].first(where: { $0.selector.selection == .all && ($0.selector.kind == fault.selector.kind || $0.selector.kind == .any) }) {
-                throw FaultSpecError("--\(fault.verb) \(fault.selector) never applies: --\(earlier.verb) \(earlier.selector) takes every \(fault.selector.kind.rawValue) segment first")
+                throw FaultSpecError("--\(fault.verb) \(fault.spelling ?? fault.selector.description) never applies: --\(earlier.verb) \(earlier.spelling ?? earlier.selector.description) takes every \(fault.selector.kind.rawValue) segment first")
             }
         }
         if let from {
@@ -122,6 +122,20 @@ public struct QueuedFault: Hashable, Sendable {
     }
     /// The `meta mark` a queued segment carries: the tag in bits 16-31, the sender's own bits below.
     public var markBits: UInt32 { UInt32(tag) << 16 }
+    /// The spec as typed: "synack=300ms", "syn".
+    public var spelling: String {
+        switch action {
+        case .delay(let spec): spec.description
+        case .duplicate(let spec): spec.description
+        }
+    }
+    /// "300ms", "100ms~5ms": the hold or the copy's delay, as the timeline shows it.
+    public var timing: String {
+        switch action {
+        case .delay(let spec): TimingSuffix.describe(spec.delay, spec.jitter)
+        case .duplicate(let spec): TimingSuffix.describe(spec.copyDelay, spec.jitter)
+        }
+    }
     public static func tag(ofMark mark: UInt32) -> UInt16 { UInt16(mark >> 16) }
 }
 
@@ -130,6 +144,10 @@ struct Fault {
     var verb: String
     var selector: SegmentSelector
     var queueTag: UInt16?
+    /// Queued faults: their timing, appended to the log prefix for the timeline.
+    var timing: String? = nil
+    /// The spec as typed, for messages; nil: the selector alone.
+    var spelling: String? = nil
 }
 
 extension SegmentKind {

@@ -3,9 +3,10 @@ import TCPLabNetlink
 
 /// What faultproxy did with a segment, read from its NFLOG prefix.
 public enum SegmentFate: String, Codable, Sendable, CaseIterable {
-    case passed, dropped, delayed
+    case passed, dropped, delayed, duplicated
 
-    /// Reads "tcplab pass", "tcplab drop syn", "tcplab delay data"; any other prefix means passed.
+    /// Reads "tcplab pass", "tcplab drop syn", "tcplab delay data 300ms", "tcplab duplicate syn 500ms";
+    /// any other prefix means passed.
     public static func parse(prefix: String) -> (fate: SegmentFate, faultKind: SegmentKind?) {
         let words = prefix.split(separator: " ").map(String.init)
         guard words.count >= 2, words[0] == "tcplab" else { return (.passed, nil) }
@@ -13,8 +14,20 @@ public enum SegmentFate: String, Codable, Sendable, CaseIterable {
         switch words[1] {
         case "drop": return (.dropped, kind)
         case "delay": return (.delayed, kind)
+        case "duplicate": return (.duplicated, kind)
         default: return (.passed, nil)
         }
+    }
+
+    /// The delay or copy delay a queued fault's prefix names ("tcplab delay synack 100ms~5ms"):
+    /// nominal and jitter in µs, nil for other prefixes.
+    public static func timing(prefix: String) -> (delayMicroseconds: Int64, jitterMicroseconds: Int64)? {
+        let words = prefix.split(separator: " ")
+        guard words.count >= 4, words[0] == "tcplab", words[1] == "delay" || words[1] == "duplicate" else { return nil }
+        let parts = words[3].split(separator: "~")
+        guard let delay = try? FaultDuration(parsing: String(parts[0])) else { return nil }
+        let jitter = parts.count > 1 ? (try? FaultDuration(parsing: String(parts[1]))) ?? .zero : .zero
+        return (Int64(delay.nanoseconds / 1000), Int64(jitter.nanoseconds / 1000))
     }
 }
 
@@ -28,6 +41,15 @@ public struct CapturedSegment: Sendable, Equatable {
     public var faultKind: SegmentKind?
     /// The raw packet from its network header on, for pcap.
     public var packet: [UInt8]
+    /// A delayed or duplicated segment's nominal delay and jitter (µs), from the prefix.
+    public var faultTiming: (delayMicroseconds: Int64, jitterMicroseconds: Int64)?
+
+    public static func == (lhs: CapturedSegment, rhs: CapturedSegment) -> Bool {
+        lhs.timestampMicroseconds == rhs.timestampMicroseconds && lhs.header == rhs.header && lhs.fate == rhs.fate
+            && lhs.faultKind == rhs.faultKind && lhs.packet == rhs.packet
+            && lhs.faultTiming?.delayMicroseconds == rhs.faultTiming?.delayMicroseconds
+            && lhs.faultTiming?.jitterMicroseconds == rhs.faultTiming?.jitterMicroseconds
+    }
 
     public init(timestampMicroseconds: Int64, header: TCPSegmentHeader, fate: SegmentFate = .passed,
                 faultKind: SegmentKind? = nil, packet: [UInt8] = []) {
@@ -45,5 +67,6 @@ public struct CapturedSegment: Sendable, Equatable {
             timestampMicroseconds: record.timestampMicroseconds ?? fallbackMicroseconds,
             header: try PacketParser.parse(record.packet), fate: fate, faultKind: kind, packet: record.packet
         )
+        faultTiming = SegmentFate.timing(prefix: record.prefix)
     }
 }

@@ -58,7 +58,8 @@ public struct LadderView: Sendable {
         switch event.fate {
         case .passed: (tail, code) = ("", event.retransmission ? "33" : nil)
         case .dropped: (tail, code) = (" ✗ dropped", "31")
-        case .delayed: (tail, code) = (" ⧖ delayed", "35")
+        case .delayed: (tail, code) = (" ⧖ delayed" + event.faultTimingText, "35")
+        case .duplicated: (tail, code) = (" ⧉ duplicate", "36")
         }
         let fill = max(2, arrowWidth - label.count - 3)
         let line = event.from == .client

@@ -36,6 +36,8 @@ public struct TimelineBuilder: Sendable {
             if segment.fate != .passed {
                 events[last.index].fate = segment.fate
                 events[last.index].faultKind = segment.faultKind
+                events[last.index].faultDelayMicroseconds = segment.faultTiming?.delayMicroseconds
+                events[last.index].faultJitterMicroseconds = segment.faultTiming.flatMap { $0.jitterMicroseconds > 0 ? $0.jitterMicroseconds : nil }
             }
             return nil
         }
@@ -169,7 +171,9 @@ struct ConnectionState: Sendable {
             timestampValue: timestamps?.value,
             timestampEchoReply: timestamps?.echoReply,
             sackRelative: sack.isEmpty ? nil : sack,
-            options: header.options.map(\.tcpdumpText)
+            options: header.options.map(\.tcpdumpText),
+            faultDelayMicroseconds: segment.faultTiming?.delayMicroseconds,
+            faultJitterMicroseconds: segment.faultTiming.flatMap { $0.jitterMicroseconds > 0 ? $0.jitterMicroseconds : nil }
         )
     }
 

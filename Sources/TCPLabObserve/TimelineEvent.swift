@@ -14,8 +14,9 @@ import TCPLabNetlink
 /// | `src`, `dst` | string | "10.0.0.1:4000", "[::1]:4000" |
 /// | `kind` | string | syn, synack, handshake-ack, data, ack, fin, fin-ack, peer-fin, last-ack, rst, keepalive, keepalive-ack, window-probe |
 /// | `retransmission` | bool | repeats (part of) a sequence range this side already sent |
-/// | `fate` | "passed" / "dropped" / "delayed" | what faultproxy did (from the NFLOG prefix) |
-/// | `fault_kind` | string, optional | the kind faultproxy named when it dropped or delayed the segment |
+/// | `fate` | "passed" / "dropped" / "delayed" / "duplicated" | what faultproxy did (from the NFLOG prefix); a delayed segment is shown when it was taken, a duplicate's copy again when it comes back |
+/// | `fault_kind` | string, optional | the kind faultproxy named when it dropped, delayed or duplicated the segment |
+/// | `fault_delay_us`, `fault_jitter_us` | int, optional | delayed: how long it is held; duplicated: after how long the copy follows (nominal; the jitter when one was given) |
 /// | `flags` | string | tcpdump's letters: "S", "S.", ".", "P.", "F.", "R" |
 /// | `seq_rel`, `ack_rel` | int | sequence / acknowledgment relative to the sender's / receiver's ISN (SYN = 0); `ack_rel` absent without ACK |
 /// | `seq_raw`, `ack_raw` | int | the raw 32-bit numbers |
@@ -51,6 +52,8 @@ public struct TimelineEvent: Codable, Sendable, Equatable {
     public var timestampEchoReply: UInt32?
     public var sackRelative: [[UInt32]]?
     public var options: [String]
+    public var faultDelayMicroseconds: Int64? = nil
+    public var faultJitterMicroseconds: Int64? = nil
 
     enum CodingKeys: String, CodingKey {
         case connection = "conn"
@@ -76,6 +79,8 @@ public struct TimelineEvent: Codable, Sendable, Equatable {
         case timestampEchoReply = "ts_ecr"
         case sackRelative = "sack_rel"
         case options
+        case faultDelayMicroseconds = "fault_delay_us"
+        case faultJitterMicroseconds = "fault_jitter_us"
     }
 
     /// "+1.020000s client S seq 0 win 65495 [syn, retransmission] ✗ dropped": one line for logs.
@@ -86,9 +91,17 @@ public struct TimelineEvent: Codable, Sendable, Equatable {
         switch fate {
         case .passed: break
         case .dropped: text += " ✗ dropped"
-        case .delayed: text += " ⧖ delayed"
+        case .delayed: text += " ⧖ delayed" + faultTimingText
+        case .duplicated: text += " ⧉ duplicate" + (faultDelayMicroseconds.map { _ in ", copy after" + faultTimingText } ?? "")
         }
         return text
+    }
+
+    /// " 300 ms", " 100 ms ± 5 ms", or "" without a timing.
+    var faultTimingText: String {
+        guard let delay = faultDelayMicroseconds else { return "" }
+        func ms(_ us: Int64) -> String { us % 1000 == 0 ? "\(us / 1000) ms" : "\(Double(us) / 1000) ms" }
+        return " " + ms(delay) + (faultJitterMicroseconds.map { " ± " + ms($0) } ?? "")
     }
 
     /// "+1.020000s".
