@@ -121,7 +121,23 @@ public final class Lab: @unchecked Sendable {
 
     /// `ss -Htan` lines inside the namespace for a filter (["state", "time-wait"]).
     public func sockets(_ filter: [String] = []) throws -> [String] {
-        try namespace.run(["ss", "-Htanoi"] + filter).standardOutput.split(separator: "\n").map(String.init)
+        try namespace.run(["ss", "-Htano"] + filter).standardOutput.split(separator: "\n").map(String.init)
+    }
+
+    /// The TIME_WAIT sockets' remaining timers in seconds (/proc/net/tcp, 10 ms resolution), by local port.
+    public func timeWaitTimers() throws -> [(localPort: UInt16, remotePort: UInt16, seconds: Double)] {
+        var timers: [(UInt16, UInt16, Double)] = []
+        for line in try namespace.run(["cat", "/proc/net/tcp"]).standardOutput.split(separator: "\n").dropFirst() {
+            let fields = line.split(separator: " ")
+            // sl local_address rem_address st tx_queue:rx_queue tr:tm->when ...
+            guard fields.count > 5, fields[3] == "06" else { continue }
+            let when = fields[5].split(separator: ":")
+            guard when.count == 2, let ticks = Int(when[1], radix: 16),
+                  let local = fields[1].split(separator: ":").last.flatMap({ UInt16($0, radix: 16) }),
+                  let remote = fields[2].split(separator: ":").last.flatMap({ UInt16($0, radix: 16) }) else { continue }
+            timers.append((local, remote, Double(ticks) / 100))  // clock_t: USER_HZ = 100
+        }
+        return timers
     }
 
     /// A counter from /proc/net/netstat or /proc/net/snmp inside the namespace ("TcpExt", "ListenOverflows").

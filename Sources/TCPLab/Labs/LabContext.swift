@@ -52,8 +52,9 @@ public final class LabContext: @unchecked Sendable {
     // MARK: the verdict
 
     /// A timing: `observed` must be within the tolerance of `expected` for the timers leading to it.
-    public func expectTime(_ what: String, expected: Double, observed: Double?, timers: [Double]) {
-        let allowed = tolerance.allowance(gapSeconds: expected, timers: timers)
+    /// `gap`: the interval the percentage part of the tolerance applies to (default: `expected`).
+    public func expectTime(_ what: String, expected: Double, observed: Double?, timers: [Double], gap: Double? = nil) {
+        let allowed = tolerance.allowance(gapSeconds: gap ?? expected, timers: timers)
         let passed = observed.map { abs($0 - expected) <= allowed } ?? false
         checks.append(LabCheck(what: what, expected: "+" + Self.seconds(expected), observed: observed.map { "+" + Self.seconds($0) } ?? "never",
                                tolerance: "±" + Self.seconds(allowed), passed: passed, expectedSeconds: expected, observedSeconds: observed))

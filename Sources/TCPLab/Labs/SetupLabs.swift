@@ -15,7 +15,8 @@ enum SetupLabs {
         // The server closes first, so the client's port is free again and the same 4-tuple can connect twice.
         try lab.echoServer(["--close", "first"])
         let fault = try ctx.faultproxy()
-        let first = try lab.echoClient(["--bind", "127.0.0.1:40000", "--close", "wait-peer"])
+        // The client idles a moment so the sockets' ESTABLISHED state outlasts the 5 ms sock_diag poll.
+        let first = try lab.echoClient(["--bind", "127.0.0.1:40000", "--close", "wait-peer", "--hold", "0.1s"])
         let second = try lab.echoClient(["--bind", "127.0.0.1:40000", "--close", "wait-peer"])
         let observation = fault.stop()
         ctx.show(observation, "two connections on the same 4-tuple (127.0.0.1:40000 → 127.0.0.1:7000)")
@@ -47,7 +48,7 @@ enum SetupLabs {
         let serverPath = observation.statePath(.server)
         ctx.expect("client reaches ESTABLISHED", clientPath.contains("ESTABLISHED"), expected: "… ESTABLISHED …", observed: clientPath.joined(separator: " → "))
         ctx.expect("server reaches ESTABLISHED", serverPath.contains("ESTABLISHED"), expected: "… ESTABLISHED …", observed: serverPath.joined(separator: " → "))
-        ctx.fact("SYN_SENT and SYN_RECV last one loopback round trip (microseconds), shorter than the 5 ms sock_diag poll; syn-lost and ack-lost show them")
+        ctx.fact("SYN_SENT and SYN_RECV last one loopback round trip (microseconds), shorter than the 5 ms sock_diag poll; syn-lost and ack-lost show them; the server closes first here, so it is the one in TIME_WAIT")
         ctx.notes(say: "ISN \"随机生成seq，本例默认为0\" — the example numbers start at 0",
                   kernel: "the wire carries random 32-bit ISNs (\(clientISNs.first.map(String.init) ?? "?")); 0 is only the relative number tools print",
                   agree: true)
@@ -98,27 +99,29 @@ enum SetupLabs {
         let lab = ctx.lab
         let kernel = ctx.kernel
         let syn = kernel.syn
-        let synAck = kernel.synAck
-        try ctx.requireTime(max(syn.giveUp, synAck.giveUp) + 2, for: "waiting for both sides to give up")
+        let listener = RetransmissionModel.synAck(synackRetries: kernel.synackRetries, duplicateSyns: syn.retransmissions, maximumRTO: kernel.rtoMax)
+        try ctx.requireTime(max(syn.giveUp, listener.giveUp) + 2, for: "waiting for both sides to give up")
         try lab.echoServer()
         let fault = try ctx.faultproxy("synack")
         let client = try lab.echoClient()
-        _ = fault.wait(timeout: max(0, synAck.giveUp - syn.giveUp) + 1.5) { $0.firstTime(.server, entered: "CLOSED") != nil }
+        _ = fault.wait(timeout: max(0, listener.giveUp - syn.giveUp) + 1.5) { $0.firstTime(.server, entered: "CLOSED") != nil }
         let observation = fault.stop()
         ctx.show(observation, "every SYN-ACK dropped")
-        ctx.fact("model: client SYN retransmissions at +\(ctx.list(syn.retransmissions)) s, ETIMEDOUT at +\(TimingTolerance.format(syn.giveUp)) s; server SYN-ACK timer at +\(ctx.list(synAck.retransmissions)) s, request dropped at +\(TimingTolerance.format(synAck.giveUp)) s; every repeated SYN also draws an immediate SYN-ACK (inet_rtx_syn_ack), which does not count towards tcp_synack_retries")
+        ctx.fact("model: client SYN retransmissions at +\(ctx.list(syn.retransmissions)) s, ETIMEDOUT at +\(TimingTolerance.format(syn.giveUp)) s")
+        ctx.fact("model: each repeated SYN draws a SYN-ACK at once (+\(ctx.list(listener.answers)) s) and restarts the request timer (tcp_check_req), so the timer's own SYN-ACKs come at +\(ctx.list(listener.timerRetransmissions)) s and the request is dropped at +\(TimingTolerance.format(listener.giveUp)) s, not at the +\(TimingTolerance.format(kernel.synAck.giveUp)) s that tcp_synack_retries=\(kernel.synackRetries) alone gives")
         guard let origin = ctx.expectSchedule(observation, .syn, from: .client, schedule: syn, label: "client SYN") else { return }
         ctx.expect("connect() fails", expected: "ETIMEDOUT", observed: client.error ?? "success")
         ctx.expectTime("client's connect() returns ETIMEDOUT", expected: syn.giveUp, observed: client.connectSeconds, timers: syn.timeouts)
-        // The server's own timer: a SYN-ACK near each timer expiry (others answer the client's SYNs).
         let synAcks = observation.offsets(observation.segments(.synack, from: .server), from: origin)
-        for (index, at) in synAck.retransmissions.enumerated() {
-            let timers = synAck.timeouts(untilRetransmission: index)
+        ctx.expect("SYN-ACKs sent in all", expected: 1 + listener.answers.count + listener.timerRetransmissions.count, observed: synAcks.count)
+        for (index, at) in listener.timerRetransmissions.enumerated() {
             let nearest = synAcks.min { abs($0 - at) < abs($1 - at) }
-            ctx.expectTime("server SYN-ACK timer retransmission \(index + 1)", expected: at, observed: nearest, timers: timers)
+            ctx.expectTime("server SYN-ACK from the request timer \(index + 1)", expected: at, observed: nearest,
+                           timers: Array(syn.timeouts.prefix(syn.retransmissions.count)) + Array(listener.timeouts.prefix(index + 1)))
         }
         let gone = observation.firstTime(.server, entered: "CLOSED", after: origin).map { Double($0 - origin) / 1_000_000 }
-        ctx.expectTime("server drops its SYN_RECV request", expected: synAck.giveUp, observed: gone, timers: synAck.timeouts + [0.005])
+        ctx.expectTime("server drops its SYN_RECV request", expected: listener.giveUp, observed: gone,
+                       timers: Array(syn.timeouts.prefix(syn.retransmissions.count)) + listener.timeouts + [0.005])
         let real = (ctx.defaults.syn, ctx.defaults.synAck)
         ctx.notes(say: "tcp_syn_retries and tcp_synack_retries both default to 5; each side retransmits its own segment",
                   kernel: "defaults here are \(ctx.defaults.describe(["tcp_syn_retries", "tcp_syn_linear_timeouts", "tcp_synack_retries"])): the client gives up at +\(TimingTolerance.format(real.0.giveUp)) s, the server's request at +\(TimingTolerance.format(real.1.giveUp)) s; both sides retransmit, and the server sends extra SYN-ACKs for each repeated SYN",

@@ -25,27 +25,43 @@ public enum EstablishedRetransmissionModel {
 
     /// The segment at the head of the write queue (data or FIN) is retransmitted when the timer
     /// fires; the timer waits rto, 2·rto, 4·rto, ... capped at `rtoMax` (tcp_retransmit_timer,
-    /// inet_csk_rto_backoff). On each expiry the kernel first asks tcp_write_timeout whether to
-    /// give up: with a user timeout when the time since the first transmission reaches it (the
-    /// RTO is clamped so the timer fires then: tcp_clamp_rto_to_user_timeout), else when that time
-    /// reaches tcp_model_timeout(boundary, TCP_RTO_MIN) — `boundary` is tcp_retries2 for an open
-    /// socket and the orphan retries for one closed by close(). The first expiry never gives up.
-    public static func schedule(rto: Double, boundary: Int, rtoMax: Double, userTimeout: Double? = nil) -> RetransmissionSchedule {
+    /// inet_csk_rto_backoff).
+    ///
+    /// - Tail loss probe (`lossProbe`, tcp_schedule_loss_probe; on by default since 4.10 with
+    ///   SACK, tcp_early_retrans=3): a lone segment is first re-sent after PTO = 2·srtt +
+    ///   tcp_rto_min (capped at the RTO), which on loopback is the RTO itself; the probe does not
+    ///   back off, and the RTO timer restarts from it.
+    /// - Give-up (tcp_write_timeout, retransmits_timed_out): on each RTO expiry after the first,
+    ///   the kernel compares the time since `retrans_stamp` — stamped by tcp_retransmit_skb at the
+    ///   first RTO retransmission, not at the original transmission (measured on 6.18) — with the
+    ///   user timeout if set, else tcp_model_timeout(boundary, TCP_RTO_MIN); `boundary` is
+    ///   tcp_retries2 for an open socket and the orphan retries for one closed by close(). With a
+    ///   user timeout the RTO is clamped so the timer fires when it runs out
+    ///   (tcp_clamp_rto_to_user_timeout).
+    public static func schedule(rto: Double, boundary: Int, rtoMax: Double, userTimeout: Double? = nil,
+                                lossProbe: Bool = true) -> RetransmissionSchedule {
         let limit = userTimeout ?? RetransmissionModel.modelTimeout(boundary: boundary, initialRTO: giveUpBaseRTO, maximumRTO: rtoMax)
         var retransmissions: [Double] = []
         var timeouts: [Double] = []
         var now = 0.0
+        if lossProbe {
+            now = rto
+            timeouts.append(rto)
+            retransmissions.append(now)
+        }
+        var stamp: Double?
         var backoff = 0
         // Bounded: every round adds at least one tick, and the limit is finite.
         for _ in 0..<10_000 {
             var timeout = min(rto * RetransmissionModel.pow2(backoff), max(rtoMax, rto))
-            if let userTimeout { timeout = max(min(timeout, userTimeout - now), KernelClock.tickSeconds) }
+            if let userTimeout, let stamp { timeout = max(min(timeout, stamp + userTimeout - now), KernelClock.tickSeconds) }
             timeouts.append(timeout)
             now += timeout
-            if !retransmissions.isEmpty || backoff > 0, now >= limit - 1e-9 {
+            if let stamp, now - stamp >= limit - 1e-9 {
                 return RetransmissionSchedule(retransmissions: retransmissions, giveUp: now, timeouts: timeouts)
             }
             retransmissions.append(now)
+            if stamp == nil { stamp = now }
             backoff += 1
         }
         return RetransmissionSchedule(retransmissions: retransmissions, giveUp: now, timeouts: timeouts)
