@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "faultproxy", targets: ["FaultProxy"]),
         .executable(name: "tcplab", targets: ["TCPLabCLI"]),
         .executable(name: "tcplab-bench", targets: ["TCPLabBench"]),
+        .executable(name: "tcplab-docker-judge", targets: ["DockerJudge"]),
         // What other projects' integration tests import to set up labs and assert kernel timings.
         .library(name: "TCPLab", targets: ["TCPLab"]),
     ],
@@ -87,6 +88,12 @@ let package = Package(
         .executableTarget(
             name: "TCPLabCLI",
             dependencies: ["TCPLab", "TCPLabCommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        // The verdict of a docker-compose lab whose pieces ran in separate containers (Docker/compose).
+        .executableTarget(
+            name: "DockerJudge",
+            dependencies: ["TCPLab", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Docker/Judge"
         ),
         // The benchmark suite's measuring programs (scripts/bench orchestrates them).
         .executableTarget(

@@ -1,0 +1,240 @@
+import Foundation
+import TCPLab
+
+/// Judges one lab run: waits for the client and faultproxy to finish (watching socket states
+/// while they run where the lab needs it), then compares with the model.
+struct LabJudge {
+    var lab: DockerLab
+    var parameters: KernelSysctls
+    var results: ResultsDirectory
+    var timeout: Double
+    var port: UInt16 = 7000
+    /// Per-socket keepalive the server was started with (idle, interval, count), when not the sysctls.
+    var keepalive: (idle: Double, interval: Double, count: Int)?
+    var tolerance = TimingTolerance.forTick()
+
+    var census: SocketCensus { SocketCensus(port: port) }
+
+    func judge() throws -> Verdict {
+        try results.wait(for: "faultproxy.ready", timeout: timeout)
+        var verdict = Verdict()
+        // Watch while the client runs, for the labs whose point is a state it leaves behind.
+        let watched = lab == .ackLost ? watchUntilClientExits(side: .server, state: "syn-recv") : nil
+        try results.wait(for: "client.status", timeout: timeout)
+        let clientEnded = results.ended("client") ?? Date()
+        let client = ClientReport(object: results.jsonObject("client.out", having: "connect_ms") ?? [:],
+                                  status: results.status("client") ?? -1)
+
+        switch lab {
+        case .synLost:
+            let schedule = synSchedule
+            verdict.expectFailure(client, "ETIMEDOUT")
+            verdict.time("connect() gives up", expected: schedule.giveUp, observed: client.connectSeconds,
+                         timers: schedule.timeouts, tolerance: tolerance)
+            try finishFaultProxy(&verdict, expecting: ["syn": schedule.transmissions...schedule.transmissions])
+        case .synackLost:
+            let syn = synSchedule
+            let synAck = synAckSchedule
+            verdict.expectFailure(client, "ETIMEDOUT")
+            verdict.time("connect() gives up", expected: syn.giveUp, observed: client.connectSeconds,
+                         timers: syn.timeouts, tolerance: tolerance)
+            // The listener's own timer sends the SYN-ACKs of its schedule while the client still
+            // tries; each retransmitted SYN may draw one more (inet_rtx_syn_ack).
+            let timerDriven = 1 + synAck.retransmissions.filter { $0 < syn.giveUp }.count
+            try finishFaultProxy(&verdict, expecting: ["synack": timerDriven...(timerDriven + syn.retransmissions.count)])
+        case .ackLost:
+            verdict.expectSuccess(client)
+            verdict.time("connect() returns (client ESTABLISHED at once)", expected: 0, observed: client.connectSeconds,
+                         timers: [], tolerance: tolerance)
+            let hold = Self.holdSeconds(results.text("client.cmd")) ?? 0
+            let synAck = synAckSchedule
+            let retransmitted = synAck.retransmissions.filter { $0 < hold }
+            // Sampled with ss every 20 ms from outside the client: the sampling adds its own slack.
+            verdict.time("server in SYN_RECV until the data arrives (sampled)", expected: hold, observed: watched,
+                         timers: [], tolerance: TimingTolerance(absoluteSeconds: 0.05, fractionOfGap: 0.02))
+            // The first ACK, and the client's re-ACK of each SYN-ACK the server retransmits while the client holds.
+            let acks = 1 + retransmitted.count
+            try finishFaultProxy(&verdict, expecting: ["handshake-ack": acks...acks])
+        case .finLost:
+            verdict.expectSuccess(client)
+            // The FIN goes out at close(), then on RTO and 2·RTO (backoff): the third one passes.
+            let rto = client.rtoSeconds ?? 0.2
+            let dropped = 2
+            let timers = (0..<dropped).map { rto * Double(1 << $0) }
+            let appeared = waitForState(.client, "time-wait", from: clientEnded, within: timers.reduce(0, +) + 3)
+            verdict.time("client reaches TIME_WAIT (FIN passes on its \(dropped)nd retransmission)",
+                         expected: timers.reduce(0, +), observed: appeared, timers: timers, tolerance: tolerance)
+            try finishFaultProxy(&verdict, expecting: ["fin": dropped...dropped])
+        case .timeWait:
+            verdict.expectSuccess(client)
+            let sockets = census.sockets(.client, state: "time-wait")
+            let since = Date().timeIntervalSince(clientEnded)
+            verdict.add("TIME_WAIT sockets on the active closer (client)", predicted: "1", observed: String(sockets.count),
+                        passed: sockets.count == 1)
+            let serverSide = census.count(.server, state: "time-wait")
+            verdict.add("TIME_WAIT sockets on the passive closer (server)", predicted: "0", observed: String(serverSide),
+                        passed: serverSide == 0)
+            // TCP_TIMEWAIT_LEN is compiled in (60 s); ss shows the remaining time to the second.
+            let length = 60.0
+            let remaining = sockets.first?.timerSeconds
+            let allowed = tolerance.allowance(gapSeconds: length, timers: [length]) + 1
+            let expected = length - since
+            verdict.add("TIME_WAIT timer left, \(TimingTolerance.format(since)) s after close()",
+                        predicted: "\(TimingTolerance.format(expected)) s ± \(TimingTolerance.format(allowed))",
+                        observed: remaining.map { "\(TimingTolerance.format($0)) s" } ?? "none",
+                        passed: remaining.map { abs($0 - expected) <= allowed } ?? false)
+            try finishFaultProxy(&verdict, expecting: [:])
+        case .closeWaitLeak:
+            verdict.expectSuccess(client)
+            let finTimeout = Double(parameters["tcp_fin_timeout"] ?? 60)
+            let gone = waitForStateToEnd(.client, "fin-wait-2", from: clientEnded, within: finTimeout + 5)
+            verdict.time("client leaves FIN_WAIT_2 (orphaned: tcp_fin_timeout)", expected: finTimeout, observed: gone,
+                         timers: [finTimeout], tolerance: tolerance)
+            let closeWait = census.count(.server, state: "close-wait")
+            verdict.add("server sockets still in CLOSE_WAIT after that", predicted: "1", observed: String(closeWait),
+                        passed: closeWait == 1)
+            try finishFaultProxy(&verdict, expecting: [:])
+        case .clientDeadKeepalive:
+            let (idle, interval, count) = keepaliveSettings
+            verdict.expectFailure(client, "ECONNRESET")
+            let death = KeepaliveModel.death(idle: idle, interval: interval, count: count)
+            verdict.time("server resets the connection (idle + interval × count)", expected: death,
+                         observed: client.elapsedSeconds, timers: [idle] + Array(repeating: interval, count: count),
+                         tolerance: tolerance)
+            try finishFaultProxy(&verdict, expecting: ["keepalive-ack": count...count])
+        }
+        return verdict
+    }
+
+    // MARK: the model, from this namespace's sysctls
+
+    var synSchedule: RetransmissionSchedule {
+        RetransmissionModel.syn(synRetries: parameters["tcp_syn_retries"] ?? 6,
+                                linearTimeouts: parameters["tcp_syn_linear_timeouts"] ?? 0,
+                                maximumRTO: parameters.maximumRTO)
+    }
+
+    var synAckSchedule: RetransmissionSchedule {
+        RetransmissionModel.synAck(synackRetries: parameters["tcp_synack_retries"] ?? 5, maximumRTO: parameters.maximumRTO)
+    }
+
+    var keepaliveSettings: (Double, Double, Int) {
+        if let keepalive { return (keepalive.idle, keepalive.interval, keepalive.count) }
+        return (Double(parameters["tcp_keepalive_time"] ?? 7200), Double(parameters["tcp_keepalive_intvl"] ?? 75),
+                parameters["tcp_keepalive_probes"] ?? 9)
+    }
+
+    // MARK: observing
+
+    /// Waits for faultproxy's exit and checks its drop report against `expecting` (kind → allowed counts).
+    func finishFaultProxy(_ verdict: inout Verdict, expecting: [String: ClosedRange<Int>]) throws {
+        try results.wait(for: "faultproxy.status", timeout: timeout)
+        let status = results.status("faultproxy") ?? -1
+        verdict.add("faultproxy exit status", predicted: "0", observed: String(status), passed: status == 0)
+        let dropped = results.jsonObject("faultproxy.out", having: "dropped")?["dropped"] as? [String: Int] ?? [:]
+        for (kind, range) in expecting.sorted(by: { $0.key < $1.key }) {
+            let observed = dropped[kind] ?? 0
+            let predicted = range.count == 1 ? "\(range.lowerBound)" : "\(range.lowerBound)–\(range.upperBound)"
+            verdict.add("\(kind) segments dropped", predicted: predicted, observed: String(observed), passed: range.contains(observed))
+        }
+        if expecting.isEmpty {
+            let total = dropped.values.reduce(0, +)
+            verdict.add("segments dropped (faultproxy only watches)", predicted: "0", observed: String(total), passed: total == 0)
+        }
+    }
+
+    /// How long a state was seen on one side while the client ran (sampled every 20 ms).
+    func watchUntilClientExits(side: SocketCensus.Side, state: String) -> Double? {
+        var first: Date?
+        var last: Date?
+        let deadline = Date().addingTimeInterval(timeout)
+        while !results.exists("client.status"), Date() < deadline {
+            if census.count(side, state: state) > 0 {
+                let now = Date()
+                if first == nil { first = now }
+                last = now
+            }
+            usleep(20_000)
+        }
+        guard let first, let last else { return nil }
+        // The state began at connect(), before faultproxy's ready line: count from the client's start.
+        let start = results.startedDate("client") ?? first
+        return last.timeIntervalSince(start)
+    }
+
+    /// Seconds from `from` until a socket in `state` shows up on `side`, or nil within `within` s.
+    func waitForState(_ side: SocketCensus.Side, _ state: String, from: Date, within: Double) -> Double? {
+        let deadline = from.addingTimeInterval(within)
+        while Date() < deadline {
+            if census.count(side, state: state) > 0 { return Date().timeIntervalSince(from) }
+            usleep(5_000)
+        }
+        return nil
+    }
+
+    /// Seconds from `from` until no socket in `state` is left on `side` (nil if none was there or it stayed).
+    func waitForStateToEnd(_ side: SocketCensus.Side, _ state: String, from: Date, within: Double) -> Double? {
+        guard census.count(side, state: state) > 0 else { return nil }
+        let deadline = from.addingTimeInterval(within)
+        while Date() < deadline {
+            if census.count(side, state: state) == 0 { return Date().timeIntervalSince(from) }
+            usleep(10_000)
+        }
+        return nil
+    }
+
+    /// The value of `--hold` in the client's command line ("2.5s" → 2.5).
+    static func holdSeconds(_ commandLine: String?) -> Double? {
+        guard let words = commandLine?.split(whereSeparator: \.isWhitespace), let index = words.firstIndex(of: "--hold"),
+              index + 1 < words.count else { return nil }
+        var text = words[index + 1]
+        var scale = 1.0
+        if text.hasSuffix("ms") { text = text.dropLast(2); scale = 0.001 } else if text.hasSuffix("s") { text = text.dropLast() }
+        return Double(text).map { $0 * scale }
+    }
+}
+
+/// echo-client's `--json` report and exit status.
+struct ClientReport {
+    var object: [String: Any]
+    var status: Int32
+
+    var error: String? { object["error"] as? String }
+    var echoOK: Bool { object["echo_ok"] as? Bool ?? false }
+    var connectSeconds: Double? { (object["connect_ms"] as? Double).map { $0 / 1000 } }
+    var elapsedSeconds: Double? { (object["elapsed_ms"] as? Double).map { $0 / 1000 } }
+    var rtoSeconds: Double? { ((object["tcp_info"] as? [String: Any])?["rto_us"] as? Double).map { $0 / 1_000_000 } }
+}
+
+extension Verdict {
+    mutating func expectSuccess(_ client: ClientReport) {
+        add("echo-client exit status, echo", predicted: "0, echo ok",
+            observed: "\(client.status), \(client.echoOK ? "echo ok" : client.error ?? "no echo")",
+            passed: client.status == 0 && client.echoOK)
+    }
+
+    mutating func expectFailure(_ client: ClientReport, _ errno: String) {
+        add("echo-client error", predicted: errno, observed: client.error ?? "none (exit \(client.status))",
+            passed: client.error == errno)
+    }
+
+    /// A timing row judged with packetdrill's rule plus the timer wheel's granularity for `timers`.
+    mutating func time(_ what: String, expected: Double, observed: Double?, timers: [Double], tolerance: TimingTolerance) {
+        let allowed = tolerance.allowance(gapSeconds: expected, timers: timers)
+        guard let observed else {
+            add(what, predicted: "+\(TimingTolerance.format(expected)) s", observed: "never", passed: false)
+            return
+        }
+        let failure = tolerance.check(what, expected: expected, observed: observed, timers: timers)
+        add(what, predicted: "+\(TimingTolerance.format(expected)) s ± \(TimingTolerance.format(allowed))",
+            observed: "+\(TimingTolerance.format(observed)) s", passed: failure == nil, note: failure)
+    }
+}
+
+extension ResultsDirectory {
+    /// When tcplab-step started the piece's command (NAME.started, epoch seconds).
+    func startedDate(_ piece: String) -> Date? {
+        text("\(piece).started").flatMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            .map { Date(timeIntervalSince1970: $0) }
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+
+/// What tcplab-step leaves for each piece NAME of a lab: NAME.out, NAME.err, NAME.ready once it
+/// printed its ready line, NAME.status (its exit status) and NAME.ended (epoch seconds) once it exited.
+struct ResultsDirectory: Sendable {
+    var path: String
+
+    func file(_ name: String) -> String { "\(path)/\(name)" }
+
+    func text(_ name: String) -> String? { try? String(contentsOfFile: file(name), encoding: .utf8) }
+
+    func exists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: file(name)) }
+
+    /// The piece's exit status, once it has exited.
+    func status(_ piece: String) -> Int32? {
+        text("\(piece).status").flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    }
+
+    /// When the piece exited (its wrapper's clock, which is this machine's realtime clock).
+    func ended(_ piece: String) -> Date? {
+        text("\(piece).ended").flatMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            .map { Date(timeIntervalSince1970: $0) }
+    }
+
+    /// Waits (polling every 20 ms, at most `timeout` seconds) until `name` exists.
+    func wait(for name: String, timeout: Double) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while !exists(name) {
+            guard Date() < deadline else { throw MissingResult(file: file(name), timeout: timeout) }
+            usleep(20_000)
+        }
+    }
+
+    /// The last line of a file that is a JSON object.
+    func lastJSONLine(_ name: String) -> String? {
+        text(name)?.split(separator: "\n").last(where: { $0.hasPrefix("{") }).map(String.init)
+    }
+
+    /// A JSON object line of `name` that has `key` (echo-client's report, faultproxy's drop report).
+    func jsonObject(_ name: String, having key: String) -> [String: Any]? {
+        for line in (text(name) ?? "").split(separator: "\n").reversed() where line.hasPrefix("{") {
+            if let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], object[key] != nil {
+                return object
+            }
+        }
+        return nil
+    }
+}
+
+struct MissingResult: Error, CustomStringConvertible {
+    var file: String
+    var timeout: Double
+    var description: String { "no \(file) after \(Int(timeout)) s: did that container start and finish? (docker compose logs)" }
+}
