@@ -118,11 +118,11 @@ final class FaultProxyDelayTests: XCTestCase {
         XCTAssertEqual(fin["fate"] as? String, "delayed")
         XCTAssertEqual(fin["from"] as? String, "client")
         let peerFin = try XCTUnwrap(all.first { $0["kind"] as? String == "peer-fin" }, "\(all)")
+        // The server's FIN follows the release once echo-server reads EOF and closes (a
+        // userspace wake-up, so no tick-sized bound), and comes before the FIN's RTO would fire.
         let gap = seconds(peerFin) - seconds(fin)
-        XCTAssertGreaterThanOrEqual(gap, 0.120)
-        if let failure = tolerance.check("the server's FIN after the client's FIN held 120 ms", expected: 0.120, observed: gap, gapSeconds: 0.120) {
-            XCTFail(failure)
-        }
+        XCTAssertGreaterThanOrEqual(gap, 0.120, "the FIN was held 120 ms")
+        XCTAssertLessThan(gap, 0.200, "closed before the client's retransmission timeout (at least 200 ms)")
         let states = lines.filter { $0["type"] as? String == "state" }
         XCTAssertTrue(states.contains { $0["side"] as? String == "client" && $0["state"] as? String == "FIN_WAIT1" }, "\(states)")
         let clientTimeWait = try XCTUnwrap(states.first { $0["side"] as? String == "client" && $0["state"] as? String == "TIME_WAIT" }, "\(states)")
