@@ -99,7 +99,7 @@ let package = Package(
         .executableTarget(
             name: "TCPLabBench",
             dependencies: [
-                "TCPLab", "TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve",
+                "TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
