@@ -9,9 +9,9 @@ import Glibc
 /// The userspace relay: accept on `listen`, connect to `upstream`, copy both ways. One thread,
 /// one level-triggered epoll set. Bytes move with splice(2) through one pipe per direction, so
 /// they go socket → pipe → socket as page references and never cross into userspace (the copy
-/// a read/write relay pays twice per byte is most of its cost). Each direction reads only when
-/// its pipe is empty, so a slow reader pushes back on its writer through the kernel's windows,
-/// as a real middlebox would. A FIN is passed on as shutdown(SHUT_WR) and a reset as a reset
+/// a read/write relay pays twice per byte is most of its cost). Each direction reads only while
+/// its pipe (1 MiB) has room, so a slow reader pushes back on its writer through the kernel's
+/// windows, as a real middlebox would. A FIN is passed on as shutdown(SHUT_WR) and a reset as a reset
 /// (SO_LINGER {1,0}), so faults on one leg show on the other the way TCP would show them.
 final class Relay {
     struct Statistics {
@@ -193,7 +193,7 @@ final class Relay {
 
     private func token(_ id: UInt64, _ side: Side) -> UInt64 { Self.tokenBit | id << 1 | UInt64(side.rawValue) }
 
-    /// Moves bytes from `side` to the other side until either would block.
+    /// Moves bytes from `side` to the other side until neither end can move more.
     private func pump(_ pair: inout Pair, from side: Side) throws(SystemCallError) {
         let source = pair.socket(side)
         let destination = pair.socket(side == .client ? .upstream : .client)
@@ -201,25 +201,34 @@ final class Relay {
         // Bounded, so one busy connection cannot starve the others (level-triggered epoll calls again).
         for _ in 0..<64 {
             let channel = pair.channels[index]
+            var progressed = false
             if channel.queued > 0 {
-                guard let moved = try Self.splice(from: channel.readEnd, to: destination.rawValue, channel.queued, "splice(pipe → socket)") else { return }
-                pair.channels[index].queued -= moved
-                statistics.bytes[index] += moved
-                continue
+                if let moved = try Self.splice(from: channel.readEnd, to: destination.rawValue, channel.queued, "splice(pipe → socket)") {
+                    pair.channels[index].queued -= moved
+                    statistics.bytes[index] += moved
+                    progressed = moved > 0
+                }
             }
-            if pair.finished[index] {
+            // Read on while the pipe has room: the pipe's bound is the relay's backpressure.
+            if !pair.finished[index], pair.channels[index].queued < Int(Self.pipeBytes) {
+                let room = Int(Self.pipeBytes) - pair.channels[index].queued
+                if let moved = try Self.splice(from: source.rawValue, to: channel.writeEnd, room, "splice(socket → pipe)") {
+                    if moved == 0 {
+                        pair.finished[index] = true
+                    } else {
+                        pair.channels[index].queued += moved
+                    }
+                    progressed = true
+                }
+            }
+            if pair.finished[index], pair.channels[index].queued == 0 {
                 if !pair.shutDown[1 - index] {
                     try destination.shutdown(.write)
                     pair.shutDown[1 - index] = true
                 }
                 return
             }
-            guard let moved = try Self.splice(from: source.rawValue, to: channel.writeEnd, Int(Self.pipeBytes), "splice(socket → pipe)") else { return }
-            if moved == 0 {
-                pair.finished[index] = true
-            } else {
-                pair.channels[index].queued = moved
-            }
+            if !progressed { return }
         }
     }
 
@@ -240,7 +249,7 @@ final class Relay {
             let index = side.rawValue
             var events: Epoll.Events = []
             // Read from this side while its bytes have somewhere to go.
-            if pair.connected, !pair.finished[index], pair.channels[index].queued == 0 { events.insert(.readable) }
+            if pair.connected, !pair.finished[index], pair.channels[index].queued < Int(Self.pipeBytes) { events.insert(.readable) }
             // Write to this side while the other side's bytes wait for it.
             if pair.channels[1 - index].queued > 0 || (!pair.connected && side == .upstream) { events.insert(.writable) }
             if events != pair.interest[index] {
