@@ -41,7 +41,10 @@ final class FaultProxyStatesTests: XCTestCase {
         let expires = try XCTUnwrap(synRecv["expires_ms"] as? Int)
         XCTAssertLessThanOrEqual(expires, 1000)
         XCTAssertGreaterThan(expires, 900)
-        XCTAssertTrue(lines.contains { $0["side"] as? String == "server" && $0["state"] as? String == "ESTABLISHED" }, "the data completes the handshake")
+        // The data completes the handshake: the server leaves SYN_RECV (ESTABLISHED may last less
+        // than a 5 ms poll before the client's close moves it on, so any later state counts).
+        let later = ["ESTABLISHED", "CLOSE_WAIT", "LAST_ACK", "CLOSED"]
+        XCTAssertTrue(lines.contains { $0["side"] as? String == "server" && later.contains($0["state"] as? String ?? "") }, "\(lines)")
     }
 
     func testCloseNeverShowsCloseWaitOnTheServerAndFinWait2OnTheClient() throws {
