@@ -198,6 +198,9 @@ final class Relay {
         let source = pair.socket(side)
         let destination = pair.socket(side == .client ? .upstream : .client)
         let index = side.rawValue
+        // A small short read means the socket is drained for now: level-triggered epoll says when it
+        // is not, so no splice is spent on EAGAIN (that halves the calls per small message).
+        var sourceDrained = false
         // Bounded, so one busy connection cannot starve the others (level-triggered epoll calls again).
         for _ in 0..<64 {
             let channel = pair.channels[index]
@@ -210,15 +213,19 @@ final class Relay {
                 }
             }
             // Read on while the pipe has room: the pipe's bound is the relay's backpressure.
-            if !pair.finished[index], pair.channels[index].queued < Int(Self.pipeBytes) {
+            if !sourceDrained, !pair.finished[index], pair.channels[index].queued < Int(Self.pipeBytes) {
                 let room = Int(Self.pipeBytes) - pair.channels[index].queued
                 if let moved = try Self.splice(from: source.rawValue, to: channel.writeEnd, room, "splice(socket → pipe)") {
                     if moved == 0 {
                         pair.finished[index] = true
                     } else {
                         pair.channels[index].queued += moved
+                        // Only small reads: in a bulk stream more has usually arrived by the next splice.
+                        sourceDrained = moved < min(room, 16 * 1024)
                     }
                     progressed = true
+                } else {
+                    sourceDrained = true
                 }
             }
             if pair.finished[index], pair.channels[index].queued == 0 {
