@@ -49,6 +49,9 @@ struct JudgeCommand: ParsableCommand {
         let parameters = KernelSysctls.read()
         print("== \(lab.rawValue): \(lab.summary)")
         print("   sysctls in this namespace: \(parameters.describe(lab.sysctls))")
+        // tcplab-step marks the judge ready on that line: the client waits for it, so the judge
+        // watches the sockets from the first segment on.
+        fflush(nil)
         var judge = LabJudge(lab: lab, parameters: parameters, results: directory, timeout: timeout, port: port)
         judge.keepalive = keepalive.flatMap(Self.keepaliveTriple)
         let verdict: Verdict
@@ -58,12 +61,9 @@ struct JudgeCommand: ParsableCommand {
             printError("tcplab-docker-judge: \(missing.description)")
             throw ExitCode(2)
         }
-        if let ladder = directory.text("faultproxy.out") {
+        if let ladder = directory.ladder("faultproxy.out") {
             print("\n-- ladder (faultproxy --timeline text --states)")
-            // faultproxy prints each segment live, then the ladder from its "time" header on.
-            let lines = ladder.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("{") }
-            let start = lines.firstIndex(where: { $0.hasPrefix("time ") }) ?? lines.startIndex
-            print(lines[start...].joined(separator: "\n"))
+            print(ladder)
         }
         if let client = directory.lastJSONLine("client.out") {
             print("-- echo-client --json\n\(client)")

@@ -37,13 +37,28 @@ struct ResultsDirectory: Sendable {
     }
 
     /// A JSON object line of `name` that has `key` (echo-client's report, faultproxy's drop report).
+    /// The object may start mid-line: faultproxy's report and its ladder reach a pipe through
+    /// different buffers, so the report can land inside a ladder line.
     func jsonObject(_ name: String, having key: String) -> [String: Any]? {
-        for line in (text(name) ?? "").split(separator: "\n").reversed() where line.hasPrefix("{") {
-            if let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], object[key] != nil {
+        for line in (text(name) ?? "").split(separator: "\n").reversed() {
+            guard let start = line.range(of: "{\"\(key)\"")?.lowerBound ?? (line.hasPrefix("{") ? line.startIndex : nil) else { continue }
+            if let object = try? JSONSerialization.jsonObject(with: Data(line[start...].utf8)) as? [String: Any], object[key] != nil {
                 return object
             }
         }
         return nil
+    }
+
+    /// faultproxy's ladder: from its "time" header on, with its JSON report taken out (and the
+    /// ladder line the report split joined again).
+    func ladder(_ name: String) -> String? {
+        guard var text = text(name) else { return nil }
+        if let report = text.range(of: #"\{"dropped":\{[^}\n]*\}\}\n?"#, options: .regularExpression) {
+            text.removeSubrange(report)
+        }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let start = lines.firstIndex(where: { $0.hasPrefix("time ") }) ?? lines.startIndex
+        return lines[start...].joined(separator: "\n")
     }
 }
 

@@ -16,9 +16,11 @@ struct SocketCensus: Sendable {
     /// Server-side sockets (source port = the lab port) and client-side ones (destination port).
     enum Side: String, Sendable { case server, client }
 
+    /// `state` as ss names it in a filter ("time-wait"); matched against its State column, since
+    /// with a `state` filter ss leaves that column out.
     func sockets(_ side: Side, state: String) -> [Entry] {
         let filter = side == .server ? "( sport = :\(port) )" : "( dport = :\(port) )"
-        return Self.ss(["-Htano", "state", state, filter])
+        return Self.ss(["-Htano", filter]).filter { $0.state.lowercased() == state.lowercased() }
     }
 
     func count(_ side: Side, state: String) -> Int { sockets(side, state: state).count }
