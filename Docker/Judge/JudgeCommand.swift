@@ -52,7 +52,8 @@ struct JudgeCommand: ParsableCommand {
         // tcplab-step marks the judge ready on that line: the client waits for it, so the judge
         // watches the sockets from the first segment on.
         fflush(nil)
-        var judge = LabJudge(lab: lab, parameters: parameters, results: directory, timeout: timeout, port: port)
+        var judge = LabJudge(lab: lab, parameters: parameters, results: directory, timeout: timeout, port: port,
+                             census: SocketCensus(port: port))
         judge.keepalive = keepalive.flatMap(Self.keepaliveTriple)
         let verdict: Verdict
         do {

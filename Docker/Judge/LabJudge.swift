@@ -13,13 +13,17 @@ struct LabJudge {
     var keepalive: (idle: Double, interval: Double, count: Int)?
     var tolerance = TimingTolerance.forTick()
 
-    var census: SocketCensus { SocketCensus(port: port) }
+    let census: SocketCensus
 
     func judge() throws -> Verdict {
         try results.wait(for: "faultproxy.ready", timeout: timeout)
         var verdict = Verdict()
         // Watch while the client runs, for the labs whose point is a state it leaves behind.
-        let watched = lab == .ackLost ? watchUntilClientExits(side: .server, state: "syn-recv") : nil
+        let watched = lab == .ackLost ? watchUntilClientExits(side: .server, state: "SYN_RECV") : nil
+        // FIN_WAIT_2 starts when the server's (possibly delayed) ACK of the FIN arrives, not at close():
+        // watch the state itself, from before the client starts until it is gone.
+        let finWait2 = lab == .closeWaitLeak
+            ? watchSpan(side: .client, state: "FIN_WAIT2", within: Double(parameters["tcp_fin_timeout"] ?? 60) + 10) : nil
         try results.wait(for: "client.status", timeout: timeout)
         let clientEnded = results.ended("client") ?? Date()
         let client = ClientReport(object: results.jsonObject("client.out", having: "connect_ms") ?? [:],
@@ -51,9 +55,9 @@ struct LabJudge {
                         passed: client.connectSeconds.map { $0 < firstRetry } ?? false)
             let hold = Self.holdSeconds(results.text("client.cmd")) ?? 0
             let retransmitted = synAckSchedule.retransmissions.filter { $0 < hold }
-            // Sampled with ss from outside: each end of the span is known to within one sampling gap.
+            // Sampled from outside the peers: each end of the span is known to within one sampling gap.
             let sampling = TimingTolerance(absoluteSeconds: 2 * (watched?.largestGap ?? 0.05), fractionOfGap: 0.02)
-            verdict.time("server in SYN_RECV until the data arrives (ss every ≤ \(Int((watched?.largestGap ?? 0) * 1000)) ms)",
+            verdict.time("server in SYN_RECV until the data arrives (sampled every ≤ \(Int((watched?.largestGap ?? 0) * 1000)) ms)",
                          expected: hold, observed: watched?.span, timers: [], tolerance: sampling)
             // The first ACK, and the client's re-ACK of each SYN-ACK the server retransmits while the client holds.
             let acks = 1 + retransmitted.count
@@ -68,7 +72,7 @@ struct LabJudge {
             let timers = (0..<dropped).map { rto * Double(1 << $0) }
             let latest = timers.reduce(0, +)
             let allowed = tolerance.allowance(gapSeconds: latest, timers: timers)
-            let appeared = waitForState(.client, "time-wait", from: clientEnded, within: latest + 3)
+            let appeared = waitForState(.client, "TIME_WAIT", from: clientEnded, within: latest + 3)
             verdict.add("client reaches TIME_WAIT once its 3rd FIN passes (after close())",
                         predicted: "≤ +\(TimingTolerance.format(latest)) s + \(TimingTolerance.format(allowed))",
                         observed: appeared.map { "+\(TimingTolerance.format($0)) s" } ?? "never",
@@ -76,17 +80,17 @@ struct LabJudge {
             try finishFaultProxy(&verdict, expecting: ["fin": dropped...dropped])
         case .timeWait:
             verdict.expectSuccess(client)
-            let sockets = census.sockets(.client, state: "time-wait")
+            let sockets = census.sockets(.client, state: "TIME_WAIT")
             let since = Date().timeIntervalSince(clientEnded)
             verdict.add("TIME_WAIT sockets on the active closer (client)", predicted: "1", observed: String(sockets.count),
                         passed: sockets.count == 1)
-            let serverSide = census.count(.server, state: "time-wait")
+            let serverSide = census.count(.server, state: "TIME_WAIT")
             verdict.add("TIME_WAIT sockets on the passive closer (server)", predicted: "0", observed: String(serverSide),
                         passed: serverSide == 0)
-            // TCP_TIMEWAIT_LEN is compiled in (60 s); ss shows the remaining time to the second.
+            // TCP_TIMEWAIT_LEN is compiled in (60 s); sock_diag gives the time left in ms.
             let length = 60.0
             let remaining = sockets.first?.timerSeconds
-            let allowed = tolerance.allowance(gapSeconds: length, timers: [length]) + 1
+            let allowed = tolerance.allowance(gapSeconds: length, timers: [length])
             let expected = length - since
             verdict.add("TIME_WAIT timer left, \(TimingTolerance.format(since)) s after close()",
                         predicted: "\(TimingTolerance.format(expected)) s ± \(TimingTolerance.format(allowed))",
@@ -96,10 +100,11 @@ struct LabJudge {
         case .closeWaitLeak:
             verdict.expectSuccess(client)
             let finTimeout = Double(parameters["tcp_fin_timeout"] ?? 60)
-            let gone = waitForStateToEnd(.client, "fin-wait-2", from: clientEnded, within: finTimeout + 5)
-            verdict.time("client leaves FIN_WAIT_2 (orphaned: tcp_fin_timeout)", expected: finTimeout, observed: gone,
-                         timers: [finTimeout], tolerance: tolerance)
-            let closeWait = census.count(.server, state: "close-wait")
+            let sampling = TimingTolerance(absoluteSeconds: 2 * (finWait2?.largestGap ?? 0.05) + tolerance.absoluteSeconds,
+                                           fractionOfGap: tolerance.fractionOfGap)
+            verdict.time("client in FIN_WAIT_2 (orphaned: tcp_fin_timeout; sampled every ≤ \(Int((finWait2?.largestGap ?? 0) * 1000)) ms)",
+                         expected: finTimeout, observed: finWait2?.span, timers: [finTimeout], tolerance: sampling)
+            let closeWait = census.count(.server, state: "CLOSE_WAIT")
             verdict.add("server sockets still in CLOSE_WAIT after that", predicted: "1", observed: String(closeWait),
                         passed: closeWait == 1)
             try finishFaultProxy(&verdict, expecting: [:])
@@ -153,7 +158,7 @@ struct LabJudge {
     }
 
     /// How long a state was seen on one side while the client ran, and the largest gap between
-    /// two samples (each `ss` run takes a few ms on top of the 10 ms pause).
+    /// two samples (each sock_diag dump takes a little on top of the 10 ms pause).
     func watchUntilClientExits(side: SocketCensus.Side, state: String) -> (span: Double, largestGap: Double)? {
         var first: Date?
         var last: Date?
@@ -175,23 +180,32 @@ struct LabJudge {
         return (last.timeIntervalSince(first), largestGap)
     }
 
+    /// From when a socket in `state` first shows up on `side` until none is left (sampled every
+    /// 10 ms plus the dump), with the largest gap between samples; nil if it never
+    /// showed up or never went within `within` seconds.
+    func watchSpan(side: SocketCensus.Side, state: String, within: Double) -> (span: Double, largestGap: Double)? {
+        var first: Date?
+        var previous: Date?
+        var largestGap = 0.0
+        let deadline = Date().addingTimeInterval(within)
+        while Date() < deadline {
+            let seen = census.count(side, state: state) > 0
+            let now = Date()
+            if let previous { largestGap = max(largestGap, now.timeIntervalSince(previous)) }
+            previous = now
+            if seen, first == nil { first = now }
+            if !seen, let first { return (now.timeIntervalSince(first), largestGap) }
+            usleep(10_000)
+        }
+        return nil
+    }
+
     /// Seconds from `from` until a socket in `state` shows up on `side`, or nil within `within` s.
     func waitForState(_ side: SocketCensus.Side, _ state: String, from: Date, within: Double) -> Double? {
         let deadline = from.addingTimeInterval(within)
         while Date() < deadline {
             if census.count(side, state: state) > 0 { return Date().timeIntervalSince(from) }
             usleep(5_000)
-        }
-        return nil
-    }
-
-    /// Seconds from `from` until no socket in `state` is left on `side` (nil if none was there or it stayed).
-    func waitForStateToEnd(_ side: SocketCensus.Side, _ state: String, from: Date, within: Double) -> Double? {
-        guard census.count(side, state: state) > 0 else { return nil }
-        let deadline = from.addingTimeInterval(within)
-        while Date() < deadline {
-            if census.count(side, state: state) == 0 { return Date().timeIntervalSince(from) }
-            usleep(10_000)
         }
         return nil
     }

@@ -7,7 +7,11 @@ struct ResultsDirectory: Sendable {
 
     func file(_ name: String) -> String { "\(path)/\(name)" }
 
-    func text(_ name: String) -> String? { try? String(contentsOfFile: file(name), encoding: .utf8) }
+    /// Decoded leniently: faultproxy's ladder and report reach the file through different buffers,
+    /// and an interleaving can split a multi-byte character.
+    func text(_ name: String) -> String? {
+        FileManager.default.contents(atPath: file(name)).map { String(decoding: $0, as: UTF8.self) }
+    }
 
     func exists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: file(name)) }
 
