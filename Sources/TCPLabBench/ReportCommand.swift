@@ -30,7 +30,8 @@ struct ReportCommand: ParsableCommand {
 
     static func render(_ rows: [BenchRow], remark: String?) -> String {
         var lines = ["# TCPLab benchmarks", ""]
-        lines.append("Machine: Linux \(kernelRelease()), \(sysconf(Int32(_SC_NPROCESSORS_ONLN))) CPUs, measured \(timestamp()).")
+        lines.append("Machine: Linux \(kernelRelease()), \(sysconf(Int32(_SC_NPROCESSORS_ONLN))) CPUs, measured \(timestamp()); "
+            + "load average when the report was written: \(loadAverage()) (above ~0.5 on 2 CPUs, other work competed with the measurements).")
         if let remark { lines.append(""); lines.append(remark) }
         lines += [
             "",
@@ -60,6 +61,11 @@ struct ReportCommand: ParsableCommand {
         var name = utsname()
         uname(&name)
         return withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+    }
+
+    private static func loadAverage() -> String {
+        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return "unknown" }
+        return text.split(separator: " ").prefix(3).joined(separator: " ")
     }
 
     private static func timestamp() -> String {
