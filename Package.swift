@@ -109,6 +109,12 @@ let package = Package(
             name: "TCPLabUnitTests",
             dependencies: ["TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLab", "TCPLabCommandSupport", "FaultProxy"]
         ),
+        // The docker-compose judge's parsing and verdicts (no root, no Docker).
+        .testTarget(
+            name: "DockerJudgeTests",
+            dependencies: ["DockerJudge"],
+            path: "Docker/JudgeTests"
+        ),
         // Root + network namespaces; each test skips with a clear message without CAP_NET_ADMIN.
         .testTarget(
             name: "TCPLabIntegrationTests",

@@ -1,0 +1,107 @@
+import Foundation
+import XCTest
+@testable import DockerJudge
+
+/// What the judge reads from the shared results directory, with the shapes the labs really
+/// produced (faultproxy's report landing inside a ladder line, a split multi-byte character).
+final class JudgeParsingTests: XCTestCase {
+    var directory: ResultsDirectory!
+
+    override func setUpWithError() throws {
+        let path = NSTemporaryDirectory() + "tcplab-judge-\(getpid())-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        directory = ResultsDirectory(path: path)
+    }
+
+    override func tearDown() {
+        if let directory { try? FileManager.default.removeItem(atPath: directory.path) }
+    }
+
+    func write(_ name: String, _ bytes: [UInt8]) {
+        FileManager.default.createFile(atPath: directory.file(name), contents: Data(bytes))
+    }
+
+    func testDropReportInsideALadderLineIsFoundAndTheLineJoinedAgain() {
+        let text = """
+        +0.000000s client S seq 0 [syn] ✗ dropped
+        time         client      server
+        +3.068955s                         {"dropped":{"synack":8}}
+                  SYN_RECV (retransmit timer 2 s, retrans 4)
+        +7.135747s   CLOSED
+
+        """
+        write("faultproxy.out", Array(text.utf8))
+        XCTAssertEqual(directory.jsonObject("faultproxy.out", having: "dropped")?["dropped"] as? [String: Int], ["synack": 8])
+        let ladder = directory.ladder("faultproxy.out") ?? ""
+        XCTAssertTrue(ladder.hasPrefix("time "), ladder)
+        let joined = ladder.split(separator: "\n").first { $0.hasPrefix("+3.068955s") } ?? ""
+        XCTAssertTrue(joined.hasSuffix("SYN_RECV (retransmit timer 2 s, retrans 4)"), "the split line is one line again: \(ladder)")
+        XCTAssertFalse(ladder.contains("dropped\":"), ladder)
+    }
+
+    func testASplitMultiByteCharacterDoesNotLoseTheFile() {
+        // "─" is E2 94 80; the report landed after its first byte.
+        let bytes = Array("+5.1s ◀──".utf8) + [0xE2] + Array("{\"dropped\":{\"keepalive-ack\":3}}\n".utf8)
+        write("faultproxy.out", bytes)
+        XCTAssertEqual(directory.jsonObject("faultproxy.out", having: "dropped")?["dropped"] as? [String: Int], ["keepalive-ack": 3])
+    }
+
+    func testClientReportIsTheLastJSONObjectWithConnectTime() {
+        write("client.out", Array("noise\n{\"connect_ms\":7128.2,\"error\":\"ETIMEDOUT\",\"echo_ok\":false,\"tcp_info\":{\"rto_us\":204000}}\n".utf8))
+        let report = ClientReport(object: directory.jsonObject("client.out", having: "connect_ms") ?? [:], status: 2)
+        XCTAssertEqual(report.error, "ETIMEDOUT")
+        XCTAssertEqual(report.connectSeconds ?? 0, 7.1282, accuracy: 1e-9)
+        XCTAssertEqual(report.rtoSeconds ?? 0, 0.204, accuracy: 1e-9)
+    }
+
+    func testStatusAndEndTimeFromTheStepFiles() {
+        write("client.status", Array("4\n".utf8))
+        write("client.ended", Array("1700000000.250000000\n".utf8))
+        XCTAssertEqual(directory.status("client"), 4)
+        XCTAssertEqual(directory.ended("client")?.timeIntervalSince1970 ?? 0, 1_700_000_000.25, accuracy: 1e-6)
+        XCTAssertNil(directory.status("faultproxy"))
+    }
+
+    func testWaitingForAMissingPieceGivesUpAndSaysWhich() {
+        XCTAssertThrowsError(try directory.wait(for: "faultproxy.status", timeout: 0.05)) { error in
+            XCTAssertTrue("\(error)".contains("faultproxy.status"), "\(error)")
+        }
+    }
+
+    func testHoldIsReadFromTheClientsCommandLine() {
+        XCTAssertEqual(LabJudge.holdSeconds("echo-client --json --port 7000 --hold 2.5s"), 2.5)
+        XCTAssertEqual(LabJudge.holdSeconds("echo-client --hold 250ms"), 0.25)
+        XCTAssertNil(LabJudge.holdSeconds("echo-client --json"))
+    }
+
+    func testKeepaliveTriple() {
+        XCTAssertEqual(JudgeCommand.keepaliveTriple("2,1,3")?.count, 3)
+        XCTAssertEqual(JudgeCommand.keepaliveTriple("2,1,3")?.idle, 2)
+        XCTAssertNil(JudgeCommand.keepaliveTriple("2,1"))
+    }
+
+    func testVerdictPassesOnlyWhenEveryRowPasses() {
+        var verdict = Verdict()
+        XCTAssertFalse(verdict.passed, "an empty verdict judged nothing")
+        verdict.time("connect() gives up", expected: 7, observed: 7.128, timers: [1, 1, 1, 1, 1, 2], tolerance: .forTick())
+        XCTAssertTrue(verdict.passed, verdict.table)
+        verdict.time("connect() gives up", expected: 7, observed: 8, timers: [1, 1, 1, 1, 1, 2], tolerance: .forTick())
+        XCTAssertFalse(verdict.passed)
+        XCTAssertTrue(verdict.table.contains("but it happened at +8.000 s"), verdict.table)
+        verdict = Verdict()
+        verdict.time("never seen", expected: 1, observed: nil, timers: [], tolerance: .forTick())
+        XCTAssertFalse(verdict.passed)
+    }
+
+    func testSysctlsReadFromAProcLikeDirectory() throws {
+        let root = directory.path + "/ipv4"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        try "2\n".write(toFile: root + "/tcp_syn_retries", atomically: true, encoding: .utf8)
+        try "120000\n".write(toFile: root + "/tcp_rto_max_ms", atomically: true, encoding: .utf8)
+        let sysctls = KernelSysctls.read(root: root)
+        XCTAssertEqual(sysctls["tcp_syn_retries"], 2)
+        XCTAssertNil(sysctls["tcp_syn_linear_timeouts"], "absent on this kernel")
+        XCTAssertEqual(sysctls.maximumRTO, 120)
+        XCTAssertEqual(sysctls.describe(["tcp_syn_retries", "tcp_syn_linear_timeouts"]), "tcp_syn_retries=2 tcp_syn_linear_timeouts=absent")
+    }
+}
