@@ -31,6 +31,8 @@ final class EchoServer {
         var unsent: [UInt8] = []
         var echoedAnything = false
         var halfClosed = false
+        /// The policy said close while echo bytes were still queued: close once they are out.
+        var closeWhenFlushed = false
     }
 
     /// A timer: close connection `token` at `deadline`, or start accepting (token 0).
@@ -158,6 +160,11 @@ final class EchoServer {
             if ready.contains(.writable) || !connection.unsent.isEmpty {
                 try flush(&connection, token, epoll)
             }
+            if connection.closeWhenFlushed {
+                connections[token] = connection
+                if connection.unsent.isEmpty { closeByPolicy(token, epoll) }
+                return
+            }
             if ready.contains(.readable) || ready.contains(.hangUp) || ready.contains(.error) {
                 let count = try readBuffer.withUnsafeMutableBytes { raw in
                     Result { () throws(SystemCallError) -> Int? in try connection.socket.read(into: raw) }
@@ -166,6 +173,11 @@ final class EchoServer {
                 if count == 0 {
                     connections[token] = connection
                     peerClosed(token, epoll)
+                    return
+                }
+                if connection.halfClosed {
+                    // Our side is shut: nothing can be echoed any more, only received.
+                    connections[token] = connection
                     return
                 }
                 connection.unsent.append(contentsOf: readBuffer[0..<count])
@@ -196,8 +208,15 @@ final class EchoServer {
             guard let written else { break }
             connection.unsent.removeFirst(written)
         }
-        let events: Epoll.Events = connection.unsent.isEmpty ? .readable : [.readable, .writable]
-        try epoll.modify(connection.socket.descriptor, events: connection.halfClosed && connection.unsent.isEmpty ? [] : events, token: token)
+        try epoll.modify(connection.socket.descriptor, events: Self.interest(connection), token: token)
+    }
+
+    /// Read unless we only wait to flush and close; write while echo bytes wait.
+    private static func interest(_ connection: Connection) -> Epoll.Events {
+        var events: Epoll.Events = []
+        if !connection.closeWhenFlushed { events.insert(.readable) }
+        if !connection.unsent.isEmpty { events.insert(.writable) }
+        return events
     }
 
     /// The client sent FIN.
@@ -220,6 +239,14 @@ final class EchoServer {
     /// The server's own close: close(), or shutdown(SHUT_WR) and wait for the client's FIN.
     private func closeByPolicy(_ token: UInt64, _ epoll: Epoll) {
         guard var connection = connections[token] else { return }
+        if !connection.unsent.isEmpty {
+            // Never cut the echo short: close once the kernel has taken every queued byte.
+            connection.closeWhenFlushed = true
+            connections[token] = connection
+            try? epoll.modify(connection.socket.descriptor, events: Self.interest(connection), token: token)
+            return
+        }
+        connection.closeWhenFlushed = false
         guard configuration.shutdownWrite, !connection.halfClosed else {
             finish(token, epoll, how: configuration.lingerReset ? "reset" : "close", error: nil)
             return
@@ -228,6 +255,8 @@ final class EchoServer {
             try connection.socket.shutdown(.write)
             connection.halfClosed = true
             connections[token] = connection
+            // Keep reading: the client's FIN ends the connection.
+            try epoll.modify(connection.socket.descriptor, events: Self.interest(connection), token: token)
             report(ServerEvent(event: "shutdown", peer: connection.peer.description), "shut down writing to \(connection.peer)")
         } catch {
             finish(token, epoll, how: "error", error: error)

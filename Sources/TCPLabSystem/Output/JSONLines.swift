@@ -15,7 +15,9 @@ public enum JSONLines {
     }
 
     /// Prints and flushes at once, so a reader on a pipe sees each event when it happens.
+    /// Whatever `print` left in stdio's buffer goes out first, so lines never interleave.
     public static func emit<T: Encodable>(_ value: T) {
+        fflush(nil)  // all stdio output streams; `stdout` itself is not concurrency-safe to name
         FileHandle.standardOutput.write(Data((encode(value) + "\n").utf8))
     }
 }
