@@ -119,6 +119,12 @@ public struct Observation: Sendable {
 
     // MARK: assertions
 
+    /// `assertDropped` with faultproxy's name for the kind ("synack", "handshake-3").
+    public func assertDropped(_ kindName: String, count: Int, before deadline: Double? = nil) throws {
+        guard let kind = SegmentKind(name: kindName) else { throw TimingMismatch("no segment kind named \(kindName)") }
+        try assertDropped(kind, count: count, before: deadline)
+    }
+
     /// Throws unless faultproxy dropped `count` segments of `kind`, all before `deadline` seconds after the first segment.
     public func assertDropped(_ kind: SegmentKind, count: Int, before deadline: Double? = nil) throws {
         let drops = events.filter { $0.fate == .dropped && ($0.faultKind ?? $0.kind) == kind }

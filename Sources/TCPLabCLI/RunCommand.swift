@@ -65,10 +65,11 @@ struct RunCommand: ParsableCommand {
                 if json {
                     JSONLines.emit(report)
                 } else {
-                    print(renderer.render(report, definition: lab))
+                    // Unbuffered, so the progress lines on stderr never land inside a report.
+                    FileHandle.standardOutput.write(Data((renderer.render(report, definition: lab) + "\n").utf8))
                 }
             }
-            if !json { print(renderer.summary(reports), terminator: "") }
+            if !json { FileHandle.standardOutput.write(Data(renderer.summary(reports).utf8)) }
             let failed = reports.filter { $0.status == .failed }.count
             printError("tcplab: round \(round): \(reports.filter { $0.status == .passed }.count) passed, \(failed) failed, \(reports.filter { $0.status == .skipped }.count) skipped in \(TimingTolerance.format(Date().timeIntervalSince(started))) s")
             if failed > 0 {

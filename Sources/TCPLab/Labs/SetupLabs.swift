@@ -1,10 +1,11 @@
 import Foundation
 import TCPLabFault
+import SystemPackage
 import TCPLabSystem
 
 /// Connection set-up: the handshake and what each lost segment does to it.
 enum SetupLabs {
-    static let all: [LabDefinition] = [handshake, synLost, synAckLost, ackLost]
+    static let all: [LabDefinition] = [handshake, synLost, synAckLost, ackLost, simultaneousOpen, acceptQueueFull, synQueueFull, oldDuplicateSyn]
 
     static let handshake = LabDefinition(
         "handshake", family: .setup,
@@ -172,4 +173,149 @@ enum SetupLabs {
                   kernel: "the client sent \(acks) ACKs for \(synAcks) SYN-ACKs — only as answers; data completes the handshake; after the retries the request is gone and late data draws RST",
                   agree: true)
     }
+
+    static let simultaneousOpen = LabDefinition(
+        "simultaneous-open", family: .setup,
+        summary: "Both ends connect to each other at once: SYN_SENT → SYN_RECV → ESTABLISHED on both, four SYN segments",
+        question: "建立连接同时打开，会发送什么？(both ends open at the same time)"
+    ) { ctx in
+        let lab = ctx.lab
+        // Both first SYNs lost: the two retransmission timers expire in the same jiffy, so the
+        // repeated SYNs cross on the wire and each socket meets the other's SYN in SYN_SENT.
+        // "any": faultproxy names the side that sends to port 7000 the client, so "syn" would only catch one of the two SYNs.
+        let dropper = try ctx.faultproxy("any")
+        let outcome = OutcomeBox()
+        let namespace = lab.namespace.name
+        let thread = Thread {
+            do {
+                try NetworkNamespace.enter(named: namespace)
+                outcome.set(try SimultaneousOpen.run())
+            } catch {
+                outcome.set("\(error)")
+            }
+        }
+        thread.start()
+        // Both SYN_SENT timers were armed within a millisecond; swap the dropper for a watcher
+        // before they fire at +1 s, in the same timer-wheel bucket, so the repeated SYNs cross.
+        usleep(400_000)
+        _ = dropper.stop()
+        let fault = try ctx.faultproxy()
+        var observation = fault.wait(timeout: 2.5) { _ in outcome.value != nil }
+        observation = fault.stop()
+        let result = outcome.value ?? "still running"
+        ctx.show(observation, "40000 and 7000 connect to each other; both first SYNs lost (not shown), the repeated SYNs cross")
+        ctx.expect("both connect() calls succeed", expected: "ok ok", observed: result)
+        let synCarrying = observation.events.filter { $0.flags.contains("S") && $0.fate == .passed }
+        ctx.expect("SYN-carrying segments that crossed (two SYN, two SYN-ACK)", expected: "S, S, S., S.",
+                   observed: synCarrying.map(\.flags).sorted { $0.count < $1.count }.joined(separator: ", "))
+        ctx.fact("state paths: 40000 \(observation.statePath(.client).joined(separator: " → ")); 7000 \(observation.statePath(.server).joined(separator: " → ")) (SYN_RECV lasts one loopback round trip, often shorter than the 5 ms poll)")
+        ctx.notes(say: "同时两端的状态变化都是由CLOSED->SYN_SENT->SYN_RCVD->ESTABLISHED",
+                  kernel: "each end answers the other's SYN with a SYN-ACK from SYN_SENT (tcp_rcv_synsent_state_process) and both reach ESTABLISHED", agree: true)
+    }
+
+    static let acceptQueueFull = LabDefinition(
+        "accept-queue-full", family: .setup,
+        summary: "Full accept queue: the final ACK is dropped and SYN-ACK retransmitted (tcp_abort_on_overflow=0), or RST (=1)",
+        question: "半连接队列和全连接队列：全连接队列满了会怎样？(a full accept queue)"
+    ) { ctx in
+        throw LabSkip("not built yet: the second client's request never showed a SYN-ACK retransmission in the timeline, so the overflow choreography (backlog 0, first ACK lost) needs more work")
+    }
+
+    static let synQueueFull = LabDefinition(
+        "syn-queue-full", family: .setup,
+        summary: "SYN queue under a burst of SYNs that never complete: SYN_RECV entries bounded by the backlog, then SYN cookies",
+        question: "半连接队列满了会怎样？SYN 攻击与 tcp_syncookies (a full SYN queue)"
+    ) { ctx in
+        let lab = ctx.lab
+        let backlog = 4
+        let burst = 10
+        for (cookies, port) in [(1, UInt16(7000)), (0, UInt16(7002))] {
+            try lab.sysctl("net.ipv4.tcp_syncookies", cookies)
+            try lab.echoServer(port: port, ["--backlog", "\(backlog)"])
+            let sent = try lab.counter("TcpExt", "SyncookiesSent")
+            let drops = try lab.counter("TcpExt", "TCPReqQFullDrop")
+            // Every SYN-ACK is lost, so no handshake completes and each request stays in SYN_RECV.
+            let fault = try ctx.faultproxy("synack", port: port)
+            let clients = try (0..<burst).map { _ in try lab.startClient(port: port, ["--connect-timeout", "1.5s"]) }
+            usleep(700_000)
+            let halfOpen = try lab.sockets(["state", "syn-recv", "sport", "= :\(port)"]).count
+            let cookiesSent = try lab.counter("TcpExt", "SyncookiesSent") - sent
+            let fullDrops = try lab.counter("TcpExt", "TCPReqQFullDrop") - drops
+            for client in clients { client.stop() }
+            fault.stop()
+            // reqsk queue is full when its length exceeds the listen backlog (inet_csk_reqsk_queue_is_full).
+            ctx.expect("SYN_RECV entries with backlog \(backlog), tcp_syncookies=\(cookies)", expected: backlog + 1, observed: halfOpen)
+            if cookies == 1 {
+                ctx.expect("SYN cookies answer the SYNs beyond the queue", cookiesSent >= burst - backlog - 1, expected: "≥ \(burst - backlog - 1)", observed: "\(cookiesSent)")
+            } else {
+                ctx.expect("the rest are dropped (TCPReqQFullDrop)", fullDrops >= burst - backlog - 1, expected: "≥ \(burst - backlog - 1)", observed: "\(fullDrops)")
+            }
+        }
+        ctx.notes(say: "半连接队列 is sized by tcp_max_syn_backlog",
+                  kernel: "the SYN queue is bounded by the listen backlog (min(backlog, somaxconn)); tcp_max_syn_backlog (\(ctx.defaults.maxSynBacklog)) only reserves its last quarter for proven peers when cookies are off", agree: false)
+    }
+
+    static let oldDuplicateSyn = LabDefinition(
+        "old-duplicate-syn", family: .setup,
+        summary: "Why three handshakes: a delayed duplicate SYN makes the server answer; the client resets the stale SYN-ACK",
+        question: "TCP 为什么三次握手而不是两次握手：防止已失效的连接请求 (an old duplicate SYN)"
+    ) { ctx in
+        let lab = ctx.lab
+        try lab.echoServer()
+        let probe = try? lab.faultproxy(drops: [], options: ["--duplicate", "syn:1=1s"])
+        guard let fault = probe else {
+            throw LabSkip("needs faultproxy --duplicate (NFQUEUE re-injection), which this faultproxy/kernel cannot install yet")
+        }
+        let client = try lab.echoClient(["--bind", "127.0.0.1:40000"])
+        var observation = fault.wait(timeout: 2) { $0.segments(.rst, from: .client).count > 0 }
+        observation = fault.stop()
+        ctx.show(observation, "the first SYN passes and a copy arrives 1 s later, after the connection closed")
+        ctx.expect("the first connection works", expected: true, observed: client.echoOK)
+        let duplicate = observation.segments(.syn, from: .client).last?.timeUnixMicroseconds ?? .max
+        let answered = observation.segments(.synack, from: .server).contains { $0.timeUnixMicroseconds > duplicate }
+        ctx.expect("the server cannot tell the copy is stale: it answers with a SYN-ACK", expected: true, observed: answered)
+        let resets = observation.segments(.rst).filter { $0.timeUnixMicroseconds > duplicate }
+        ctx.expect("an RST ends the stale attempt", resets.count >= 1, expected: "≥ 1 RST", observed: "\(resets.count) (\(resets.map(\.from.rawValue).joined(separator: ", ")))")
+        let established = observation.transitions.filter { $0.timeUnixMicroseconds > duplicate && $0.state?.description == "ESTABLISHED" }.count
+        ctx.expect("connections established from the stale SYN", expected: 0, observed: established)
+        ctx.fact("here the client's 4-tuple is in TIME_WAIT when the stale SYN-ACK arrives: TIME_WAIT answers with its old ACK, whose number the server's request rejects with RST; a client in SYN_SENT would send the RST itself (the notes' picture). Either way the third segment is what lets the client refuse")
+        ctx.notes(say: "防止已失效的连接请求又传送到服务器端，因而产生错误", kernel: "the server answered the stale SYN like a new one; only the third step (the client's reply) stopped it: RST, no connection", agree: true)
+    }
+}
+
+/// Two sockets that connect to each other at once (simultaneous-open), inside the namespace.
+enum SimultaneousOpen {
+    static func run() throws -> String {
+        let a = try Socket.tcp(.ipv4, nonBlocking: true)
+        let b = try Socket.tcp(.ipv4, nonBlocking: true)
+        defer { a.close(); b.close() }
+        try a.setReuseAddress(true)
+        try b.setReuseAddress(true)
+        let addressA = try SocketAddress(host: "127.0.0.1", port: 40000)
+        let addressB = try SocketAddress(host: "127.0.0.1", port: 7000)
+        try a.bind(to: addressA)
+        try b.bind(to: addressB)
+        for (socket, peer) in [(a, addressB), (b, addressA)] {
+            do {
+                try socket.connect(to: peer)
+            } catch {
+                if error.errno != .nowInProgress { throw error }
+            }
+        }
+        usleep(1_800_000)
+        return "\(outcome(a)) \(outcome(b))"
+    }
+
+    static func outcome(_ socket: Socket) -> String {
+        let pending: Errno?
+        do { pending = try socket.pendingError() } catch { return "\(error)" }
+        return pending.map { "\($0)" } ?? "ok"
+    }
+}
+
+final class OutcomeBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: String?
+    func set(_ text: String) { lock.withLock { stored = text } }
+    var value: String? { lock.withLock { stored } }
 }
