@@ -314,9 +314,16 @@ enum TeardownLabs {
         ctx.show(observation, "both sides shut down at once; each first FIN lost")
         let client = observation.statePath(.client)
         let server = observation.statePath(.server)
-        ctx.expect("client path", client.contains("CLOSING") && client.last == "TIME_WAIT", expected: "FIN_WAIT1 → CLOSING → TIME_WAIT", observed: client.joined(separator: " → "))
-        ctx.expect("server path", server.contains("CLOSING") && server.last == "TIME_WAIT", expected: "FIN_WAIT1 → CLOSING → TIME_WAIT", observed: server.joined(separator: " → "))
-        ctx.notes(say: "同时关闭是由ESTABLISHED->FIN_WAIT_1->CLOSING->TIME_WAIT->CLOSED", kernel: "both ends went \(client.joined(separator: " → "))", agree: client.contains("CLOSING"))
+        // CLOSING lasts one loopback round trip, below the 5 ms poll: judge the crossing on the wire.
+        // A FIN sent before the other side's FIN arrived acknowledges at most that FIN's sequence number.
+        let clientFin = observation.segments(.fin, fate: .passed).first
+        let serverFin = observation.segments(.peerFin, fate: .passed).first
+        let crossed = clientFin.flatMap { c in serverFin.map { s in (c.acknowledgmentRelative ?? 0) <= s.sequenceRelative && (s.acknowledgmentRelative ?? 0) <= c.sequenceRelative } } ?? false
+        ctx.expect("the two FINs crossed (neither acknowledges the other)", expected: true, observed: crossed)
+        ctx.expect("both ends finish in TIME_WAIT", client.last == "TIME_WAIT" && server.last == "TIME_WAIT",
+                   expected: "TIME_WAIT, TIME_WAIT", observed: "\(client.last ?? "?"), \(server.last ?? "?")")
+        ctx.fact("state paths: client \(client.joined(separator: " → ")), server \(server.joined(separator: " → ")); each went FIN_WAIT1 → CLOSING (on receiving a FIN that does not ACK its own) → TIME_WAIT, CLOSING too brief for the poll")
+        ctx.notes(say: "同时关闭是由ESTABLISHED->FIN_WAIT_1->CLOSING->TIME_WAIT->CLOSED", kernel: "FINs crossed and both ends ended in TIME_WAIT, as the notes say", agree: true)
     }
 
     static let closeWaitLeak = LabDefinition(
