@@ -9,6 +9,14 @@ public struct ClientResult: Sendable {
     public var wallSeconds: Double
     public var tolerance: TimingTolerance
 
+    public init(status: Int32, standardOutput: String, standardError: String, wallSeconds: Double, tolerance: TimingTolerance = .forTick()) {
+        self.status = status
+        self.standardOutput = standardOutput
+        self.standardError = standardError
+        self.wallSeconds = wallSeconds
+        self.tolerance = tolerance
+    }
+
     /// The report's keys: connect_ms, echo_ok, bytes, error, elapsed_ms, local, tcp_info.
     public var report: [String: Any] {
         guard let line = standardOutput.split(separator: "\n").last,

@@ -81,7 +81,7 @@ final class ModelEstablishedTests: XCTestCase {
         XCTAssertEqual(parameters.synRetries, 2)
         XCTAssertNil(parameters.synLinearTimeouts, "absent sysctl: an older kernel")
         XCTAssertEqual(parameters.rtoMax, 5)
-        XCTAssertEqual(parameters.synAck.giveUp, 15)
+        XCTAssertEqual(parameters.synAck.giveUp, 12, "1 + 2 + 4, then the 8 s timer capped at tcp_rto_max_ms = 5 s")
         XCTAssertEqual(parameters.syn.retransmissions, [1, 3])
         XCTAssertEqual(parameters.describe(["tcp_syn_retries", "tcp_syn_linear_timeouts"]), "tcp_syn_retries=2 tcp_syn_linear_timeouts=absent")
     }

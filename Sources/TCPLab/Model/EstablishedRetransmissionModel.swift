@@ -14,7 +14,8 @@ public enum EstablishedRetransmissionModel {
     public static func rto(rtt: Double, rtoMin: Double, tickSeconds: Double = KernelClock.tickSeconds) -> Double {
         let microseconds = (rtt + rtoMin) * 1_000_000
         let tickMicroseconds = tickSeconds * 1_000_000
-        return (microseconds / tickMicroseconds).rounded(.up) * tickSeconds
+        // The epsilon keeps binary rounding (0.21 s = 210.00000000000003 ms) from adding a tick.
+        return (microseconds / tickMicroseconds - 1e-6).rounded(.up) * tickSeconds
     }
 
     /// tcp_orphan_retries(): 0 means "8 while the peer seems alive" (icsk_rto < rto_max), so a
