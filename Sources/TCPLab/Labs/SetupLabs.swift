@@ -146,12 +146,13 @@ enum SetupLabs {
         ctx.show(observation, "every handshake ACK dropped; the client writes after \(TimingTolerance.format(hold)) s")
         guard let origin = ctx.expectSchedule(observation, .synack, from: .server, schedule: synAck, label: "server SYN-ACK", limit: 1) else { return }
         let serverPath = observation.statePath(.server)
-        ctx.expect("server path", serverPath.starts(with: ["SYN_RECV", "ESTABLISHED"]), expected: "SYN_RECV → ESTABLISHED", observed: serverPath.joined(separator: " → "))
+        ctx.expect("server waits in SYN_RECV", serverPath.first == "SYN_RECV", expected: "SYN_RECV → …", observed: serverPath.joined(separator: " → "))
         let clientPath = observation.statePath(.client)
         ctx.expect("client is ESTABLISHED at once", clientPath.first == "ESTABLISHED" || clientPath.prefix(2).contains("ESTABLISHED"),
                    expected: "ESTABLISHED", observed: clientPath.joined(separator: " → "))
-        let established = observation.firstTime(.server, entered: "ESTABLISHED").map { Double($0 - origin) / 1_000_000 }
-        ctx.expectTime("server ESTABLISHED when the client's first data arrives", expected: hold, observed: established, timers: [0.01])
+        // The server echoes only once established; its ESTABLISHED may be shorter than the 5 ms poll before it closes.
+        let echoed = observation.segments(.data, from: .server).first.map { Double($0.timeUnixMicroseconds - origin) / 1_000_000 }
+        ctx.expectTime("server established by the client's first data (its echo)", expected: hold, observed: echoed, timers: [0.01])
         let acks = observation.segments(.handshakeAck, from: .client).count
         let synAcks = observation.segments(.synack, from: .server).count
         ctx.expect("client ACKs only in answer to SYN-ACKs (never on a timer)", expected: synAcks, observed: acks)
