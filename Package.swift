@@ -87,7 +87,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "TCPLabCLI",
-            dependencies: ["TCPLab", "TCPLabCommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "TCPLab", "TCPLabCommandSupport", "TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
         // The verdict of a docker-compose lab whose pieces ran in separate containers (Docker/compose).
         .executableTarget(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import TCPLabCommandSupport
 import TCPLabFault
+import TCPLabObserve
 import TCPLabSystem
 
 @main
@@ -88,7 +89,6 @@ struct FaultProxyCommand: ParsableCommand {
     var json = false
 
     enum RelayLeg: String, ExpressibleByArgument, CaseIterable { case client, upstream }
-    enum TimelineFormat: String, ExpressibleByArgument, CaseIterable { case text, json }
 
     /// Whether the run watches segments at all (then the rules log them to --log-group).
     var observes: Bool { timeline != nil || pcap != nil || states }
@@ -180,3 +180,4 @@ struct FaultProxyCommand: ParsableCommand {
 }
 
 extension Endpoint: ExpressibleByArgument {}
+extension TimelineFormat: ExpressibleByArgument {}

@@ -23,7 +23,7 @@ struct FaultSession {
 
     /// What to watch and how to show it.
     struct Observation {
-        var timeline: FaultProxyCommand.TimelineFormat?
+        var timeline: TimelineFormat?
         var pcap: String?
         var states: Bool
         var group: UInt16

@@ -1,4 +1,3 @@
-import TCPLabObserve
 import TCPLabSystem
 
 #if canImport(Glibc)
@@ -7,15 +6,23 @@ import Glibc
 
 /// Shows the timeline as it happens: JSON lines on stdout, or one readable line per segment and
 /// state change on stdout followed by the whole ladder at the end. Colour only on a terminal.
-final class TimelinePrinter {
-    let format: FaultProxyCommand.TimelineFormat?
+/// How a watch shows its timeline on stdout.
+public enum TimelineFormat: String, CaseIterable, Sendable {
+    /// One readable line per segment and state change, then the ladder.
+    case text
+    /// JSON lines (`TimelineLine`, docs/timeline-json.md).
+    case json
+}
+
+public final class TimelinePrinter {
+    public let format: TimelineFormat?
     let colour = isatty(STDOUT_FILENO) == 1
     /// Live text offsets count from the first thing shown, segment or state, so both agree.
     private var originUnixMicroseconds: Int64?
 
-    init(format: FaultProxyCommand.TimelineFormat?) { self.format = format }
+    public init(format: TimelineFormat?) { self.format = format }
 
-    func print(segments: [TimelineEvent]) {
+    public func print(segments: [TimelineEvent]) {
         for event in segments {
             switch format {
             case .json: JSONLines.emit(TimelineLine.segment(event))
@@ -26,7 +33,7 @@ final class TimelinePrinter {
         }
     }
 
-    func print(states: [SocketTransition]) {
+    public func print(states: [SocketTransition]) {
         for var change in states {
             switch format {
             case .json: JSONLines.emit(TimelineLine.state(change))
@@ -41,7 +48,7 @@ final class TimelinePrinter {
     }
 
     /// The ladder of the whole run, after the live lines.
-    func finish(_ watch: ObservationSession) {
+    public func finish(_ watch: ObservationSession) {
         guard format == .text, !watch.events.isEmpty else { return }
         Swift.print("")
         Swift.print(watch.ladder(colour: colour), terminator: "")
