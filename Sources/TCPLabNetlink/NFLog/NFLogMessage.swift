@@ -79,27 +79,11 @@ public enum NFLogMessage {
     }
 
     /// One item of a received datagram.
-    public enum Item: Sendable, Equatable {
-        case packet(NFLogRecord)
-        /// NLMSG_ERROR: errno 0 is an ACK.
-        case status(sequence: UInt32, errno: Int32)
-        /// Anything else (NLMSG_DONE, other subsystems).
-        case other(type: UInt16)
-    }
+    public typealias Item = NfnetlinkItem<NFLogRecord>
 
     /// Parses one received datagram.
     public static func parse(datagram: [UInt8]) throws(WireFormatError) -> [Item] {
-        var items: [Item] = []
-        for message in try NetlinkWireMessage.split(datagram) {
-            if let code = try message.errorCode() {
-                items.append(.status(sequence: message.sequence, errno: code))
-            } else if message.type == packetMessageType {
-                items.append(.packet(try packet(payload: message.payload)))
-            } else {
-                items.append(.other(type: message.type))
-            }
-        }
-        return items
+        try Item.parse(datagram: datagram, packetType: packetMessageType) { (payload) throws(WireFormatError) in try packet(payload: payload) }
     }
 
     /// Parses an NFULNL_MSG_PACKET payload: nfgenmsg, then attributes.

@@ -35,7 +35,7 @@ public final class NFLogReader {
         self.group = group
         socket = try NetlinkSocket(.netfilter)
         buffer = [UInt8](repeating: 0, count: max(NetlinkSocket.recommendedBufferSize, 256 << 10))
-        self.receiveBufferBytes = try Self.growReceiveBuffer(socket.fileDescriptor.rawValue, to: receiveBufferBytes)
+        self.receiveBufferBytes = try socket.growReceiveBuffer(to: receiveBufferBytes)
 
         try configure(NFLogMessage.command(.bind, group: group, sequence: socket.reserveSequence()), "NFULNL_CFG_CMD_BIND")
         try configure(NFLogMessage.mode(.packet, range: copyRange, group: group, sequence: socket.reserveSequence()), "NFULA_CFG_MODE")
@@ -116,18 +116,5 @@ public final class NFLogReader {
         let milliseconds = Int32(clamping: max(0, timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000))
         let ready = try retryingEINTR("poll", subject: "nflog group \(group)") { poll(&descriptor, 1, milliseconds) }
         return ready > 0
-    }
-
-    /// SO_RCVBUFFORCE lets root exceed net.core.rmem_max; fall back to SO_RCVBUF otherwise.
-    private static func growReceiveBuffer(_ descriptor: Int32, to bytes: Int) throws(SystemCallError) -> Int {
-        var value = Int32(clamping: bytes)
-        let size = socklen_t(MemoryLayout<Int32>.size)
-        if setsockopt(descriptor, SOL_SOCKET, SO_RCVBUFFORCE, &value, size) != 0 {
-            _ = try retryingEINTR("setsockopt(SO_RCVBUF)") { setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &value, size) }
-        }
-        var granted: Int32 = 0
-        var length = size
-        _ = try retryingEINTR("getsockopt(SO_RCVBUF)") { getsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &granted, &length) }
-        return Int(granted)
     }
 }

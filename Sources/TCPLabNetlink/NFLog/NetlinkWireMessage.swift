@@ -71,6 +71,32 @@ public struct NetlinkWireMessage: Sendable, Equatable {
 
 
 /// One netlink attribute: type without the NESTED / NET_BYTEORDER bits, and its payload.
+/// One message of a datagram from an nfnetlink subsystem that sends packets (nfnetlink_log,
+/// nfnetlink_queue): a packet, an NLMSG_ERROR status (errno 0 is an ACK), or anything else.
+public enum NfnetlinkItem<Packet: Sendable & Equatable>: Sendable, Equatable {
+    case packet(Packet)
+    case status(sequence: UInt32, errno: Int32)
+    /// Anything else (NLMSG_DONE, other message types).
+    case other(type: UInt16)
+
+    /// Splits a received datagram, parsing messages of `packetType` with `parsePacket`.
+    public static func parse(
+        datagram: [UInt8], packetType: UInt16, _ parsePacket: ([UInt8]) throws(WireFormatError) -> Packet
+    ) throws(WireFormatError) -> [NfnetlinkItem] {
+        var items: [NfnetlinkItem] = []
+        for message in try NetlinkWireMessage.split(datagram) {
+            if let code = try message.errorCode() {
+                items.append(.status(sequence: message.sequence, errno: code))
+            } else if message.type == packetType {
+                items.append(.packet(try parsePacket(message.payload)))
+            } else {
+                items.append(.other(type: message.type))
+            }
+        }
+        return items
+    }
+}
+
 public struct NetlinkWireAttribute: Sendable, Equatable {
     public var type: UInt16
     public var payload: [UInt8]

@@ -120,25 +120,11 @@ public enum NFQueueMessage {
     }
 
     /// One item of a received datagram.
-    public enum Item: Sendable, Equatable {
-        case packet(NFQueuePacket)
-        /// NLMSG_ERROR: errno 0 is an ACK.
-        case status(sequence: UInt32, errno: Int32)
-        case other(type: UInt16)
-    }
+    public typealias Item = NfnetlinkItem<NFQueuePacket>
 
+    /// Parses one received datagram.
     public static func parse(datagram: [UInt8]) throws(WireFormatError) -> [Item] {
-        var items: [Item] = []
-        for message in try NetlinkWireMessage.split(datagram) {
-            if let code = try message.errorCode() {
-                items.append(.status(sequence: message.sequence, errno: code))
-            } else if message.type == packetMessageType {
-                items.append(.packet(try packet(payload: message.payload)))
-            } else {
-                items.append(.other(type: message.type))
-            }
-        }
-        return items
+        try Item.parse(datagram: datagram, packetType: packetMessageType) { (payload) throws(WireFormatError) in try packet(payload: payload) }
     }
 
     /// Parses an NFQNL_MSG_PACKET payload: nfgenmsg, then attributes.

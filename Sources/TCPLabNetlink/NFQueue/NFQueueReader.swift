@@ -41,7 +41,7 @@ public final class NFQueueReader {
         self.maximumLength = maximumLength
         socket = try NetlinkSocket(.netfilter)
         buffer = [UInt8](repeating: 0, count: max(NetlinkSocket.recommendedBufferSize, 256 << 10))
-        self.receiveBufferBytes = try Self.growReceiveBuffer(socket.fileDescriptor.rawValue, to: requestedReceiveBuffer)
+        self.receiveBufferBytes = try socket.growReceiveBuffer(to: requestedReceiveBuffer)
 
         try configure(NFQueueMessage.command(.bind, queue: queue, sequence: socket.reserveSequence()), "NFQNL_CFG_CMD_BIND")
         try configure(NFQueueMessage.parameters(.packet, range: copyRange, queue: queue, sequence: socket.reserveSequence()), "NFQA_CFG_PARAMS")
@@ -144,18 +144,5 @@ public final class NFQueueReader {
         let descriptor = socket.fileDescriptor.rawValue
         let flags = try retryingEINTR("fcntl(F_GETFL)", subject: "nfqueue \(queue)") { fcntl(descriptor, F_GETFL) }
         _ = try retryingEINTR("fcntl(F_SETFL)", subject: "nfqueue \(queue)") { fcntl(descriptor, F_SETFL, flags | O_NONBLOCK) }
-    }
-
-    /// SO_RCVBUFFORCE lets root exceed net.core.rmem_max; fall back to SO_RCVBUF otherwise.
-    private static func growReceiveBuffer(_ descriptor: Int32, to bytes: Int) throws(SystemCallError) -> Int {
-        var value = Int32(clamping: bytes)
-        let size = socklen_t(MemoryLayout<Int32>.size)
-        if setsockopt(descriptor, SOL_SOCKET, SO_RCVBUFFORCE, &value, size) != 0 {
-            _ = try retryingEINTR("setsockopt(SO_RCVBUF)") { setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &value, size) }
-        }
-        var granted: Int32 = 0
-        var length = size
-        _ = try retryingEINTR("getsockopt(SO_RCVBUF)") { getsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &granted, &length) }
-        return Int(granted)
     }
 }
