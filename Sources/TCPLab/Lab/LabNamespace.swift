@@ -15,7 +15,7 @@ public final class LabNamespace: @unchecked Sendable {
         do {
             try CommandRunner.run(["ip", "-n", name, "link", "set", "lo", "up"])
         } catch {
-            try? CommandRunner.run(["ip", "netns", "delete", name])
+            _ = try? CommandRunner.run(["ip", "netns", "delete", name])
             throw error
         }
     }

@@ -2,12 +2,7 @@ import Foundation
 import TCPLabFault
 import TCPLabSystem
 
-/// Failures after the connection is up: dead peers, lost data, closed windows, limits.
-enum FailureLabs {
-    static let all: [LabDefinition] = [clientDeadKeepalive, serverDeadRetransmit, peerRestart, dataLost, zeroWindow, fdLimit]
-
-    static func seconds(_ time: Int64?, from origin: Int64) -> Double? { time.map { Double($0 - origin) / 1_000_000 } }
-
+extension FailureLabs {
     static let clientDeadKeepalive = LabDefinition(
         "client-dead-keepalive", family: .failure,
         summary: "The client's host vanishes: keepalive probes go unanswered and the server resets after idle + interval × count",
@@ -57,45 +52,5 @@ enum FailureLabs {
         ctx.notes(say: "保活计时器通常设为2小时；若2小时没有收到客户端的数据，服务器就发送一个探测报文段，以后则每隔75分钟发送一次；一连发送10个探测报文段后仍无响应就关闭连接",
                   kernel: "defaults here: \(real.describe(["tcp_keepalive_time", "tcp_keepalive_intvl", "tcp_keepalive_probes"])) — probes every 75 s (not minutes), 9 of them, dead after \(Int(KeepaliveModel.death(idle: Double(real.keepaliveTime), interval: Double(real.keepaliveInterval), count: real.keepaliveProbes))) s; only sockets with SO_KEEPALIVE probe at all, then the kernel sends RST",
                   agree: false)
-    }
-
-    static let serverDeadRetransmit = LabDefinition(
-        "server-dead-retransmit", family: .failure,
-        summary: "The server's host vanishes while the client sends: RTO backoff until tcp_retries2 gives ETIMEDOUT",
-        question: "如果已经建立了连接，但是服务端突然出现故障了怎么办？(the server fails after the connection is up)"
-    ) { ctx in
-        throw LabSkip("not built yet")
-    }
-
-    static let peerRestart = LabDefinition(
-        "peer-restart", family: .failure,
-        summary: "The server's host lost its state and comes back: the client's next segment draws RST (ECONNRESET)",
-        question: "服务端设备断电重启了，之前与客户端建立的连接就消失了，于是在收到客户端的数据包的时候就会发送 RST"
-    ) { ctx in
-        throw LabSkip("not built yet")
-    }
-
-    static let dataLost = LabDefinition(
-        "data-lost", family: .failure,
-        summary: "One data segment lost: RTO (or tail loss probe) for a lone segment, fast retransmit with SACK in a stream",
-        question: "TCP 重传机制：超时重传、快速重传 (retransmission: timeout and fast retransmit)"
-    ) { ctx in
-        throw LabSkip("not built yet")
-    }
-
-    static let zeroWindow = LabDefinition(
-        "zero-window", family: .failure,
-        summary: "The receiver stops reading: the window closes and the persist timer probes with backoff",
-        question: "滑动窗口、流量控制：窗口为 0 时会发生什么？(flow control: a zero window)"
-    ) { ctx in
-        throw LabSkip("not built yet")
-    }
-
-    static let fdLimit = LabDefinition(
-        "fd-limit", family: .failure,
-        summary: "The server hits its open-file limit: accept() fails with EMFILE while handshakes still complete into the backlog",
-        question: "文件描述符限制：too many open files (the file descriptor limit)"
-    ) { ctx in
-        throw LabSkip("not built yet")
     }
 }

@@ -1,0 +1,82 @@
+import Foundation
+import TCPLabFault
+import SystemPackage
+import TCPLabSystem
+
+extension SetupLabs {
+    static let simultaneousOpen = LabDefinition(
+        "simultaneous-open", family: .setup,
+        summary: "Both ends connect to each other at once: SYN_SENT → SYN_RECV → ESTABLISHED on both, four SYN segments",
+        question: "建立连接同时打开，会发送什么？(both ends open at the same time)"
+    ) { ctx in
+        let lab = ctx.lab
+        // Both first SYNs lost: the two retransmission timers expire in the same jiffy, so the
+        // repeated SYNs cross on the wire and each socket meets the other's SYN in SYN_SENT.
+        // "any": faultproxy names the side that sends to port 7000 the client, so "syn" would only catch one of the two SYNs.
+        let dropper = try ctx.faultproxy("any")
+        let outcome = OutcomeBox()
+        let namespace = lab.namespace.name
+        let thread = Thread {
+            do {
+                try NetworkNamespace.enter(named: namespace)
+                outcome.set(try SimultaneousOpen.run())
+            } catch {
+                outcome.set("\(error)")
+            }
+        }
+        thread.start()
+        // Both SYN_SENT timers were armed within a millisecond; swap the dropper for a watcher
+        // before they fire at +1 s, in the same timer-wheel bucket, so the repeated SYNs cross.
+        usleep(400_000)
+        _ = dropper.stop()
+        let fault = try ctx.faultproxy()
+        var observation = fault.wait(timeout: 2.5) { _ in outcome.value != nil }
+        observation = fault.stop()
+        let result = outcome.value ?? "still running"
+        ctx.show(observation, "40000 and 7000 connect to each other; both first SYNs lost (not shown), the repeated SYNs cross")
+        ctx.expect("both connect() calls succeed", expected: "ok ok", observed: result)
+        let synCarrying = observation.events.filter { $0.flags.contains("S") && $0.fate == .passed }
+        ctx.expect("SYN-carrying segments that crossed (two SYN, two SYN-ACK)", expected: "S, S, S., S.",
+                   observed: synCarrying.map(\.flags).sorted { $0.count < $1.count }.joined(separator: ", "))
+        ctx.fact("state paths: 40000 \(observation.statePath(.client).joined(separator: " → ")); 7000 \(observation.statePath(.server).joined(separator: " → ")) (SYN_RECV lasts one loopback round trip, often shorter than the 5 ms poll)")
+        ctx.notes(say: "同时两端的状态变化都是由CLOSED->SYN_SENT->SYN_RCVD->ESTABLISHED",
+                  kernel: "each end answers the other's SYN with a SYN-ACK from SYN_SENT (tcp_rcv_synsent_state_process) and both reach ESTABLISHED", agree: true)
+    }
+}
+
+/// Two sockets that connect to each other at once (simultaneous-open), inside the namespace.
+enum SimultaneousOpen {
+    static func run() throws -> String {
+        let a = try Socket.tcp(.ipv4, nonBlocking: true)
+        let b = try Socket.tcp(.ipv4, nonBlocking: true)
+        defer { a.close(); b.close() }
+        try a.setReuseAddress(true)
+        try b.setReuseAddress(true)
+        let addressA = try SocketAddress(host: "127.0.0.1", port: 40000)
+        let addressB = try SocketAddress(host: "127.0.0.1", port: 7000)
+        try a.bind(to: addressA)
+        try b.bind(to: addressB)
+        for (socket, peer) in [(a, addressB), (b, addressA)] {
+            do {
+                try socket.connect(to: peer)
+            } catch {
+                if error.errno != .nowInProgress { throw error }
+            }
+        }
+        usleep(1_800_000)
+        return "\(outcome(a)) \(outcome(b))"
+    }
+
+    static func outcome(_ socket: Socket) -> String {
+        let pending: Errno?
+        do { pending = try socket.pendingError() } catch { return "\(error)" }
+        return pending.map { "\($0)" } ?? "ok"
+    }
+}
+
+final class OutcomeBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: String?
+    func set(_ text: String) { lock.withLock { stored = text } }
+    var value: String? { lock.withLock { stored } }
+}

@@ -1,0 +1,43 @@
+import Foundation
+import TCPLabFault
+import SystemPackage
+import TCPLabSystem
+
+extension SetupLabs {
+    static let synAckLost = LabDefinition(
+        "synack-lost", family: .setup,
+        summary: "Second handshake segment lost: client retransmits SYN, server retransmits SYN-ACK (tcp_synack_retries)",
+        question: "第二次握手丢失了，会发生什么？(the second handshake segment is lost)"
+    ) { ctx in
+        let lab = ctx.lab
+        let kernel = ctx.kernel
+        let syn = kernel.syn
+        let listener = RetransmissionModel.synAck(synackRetries: kernel.synackRetries, duplicateSyns: syn.retransmissions, maximumRTO: kernel.rtoMax)
+        try ctx.requireTime(max(syn.giveUp, listener.giveUp) + 2, for: "waiting for both sides to give up")
+        try lab.echoServer()
+        let fault = try ctx.faultproxy("synack")
+        let client = try lab.echoClient()
+        _ = fault.wait(timeout: max(0, listener.giveUp - syn.giveUp) + 1.5) { $0.firstTime(.server, entered: "CLOSED") != nil }
+        let observation = fault.stop()
+        ctx.show(observation, "every SYN-ACK dropped")
+        ctx.fact("model: client SYN retransmissions at +\(ctx.list(syn.retransmissions)) s, ETIMEDOUT at +\(TimingTolerance.format(syn.giveUp)) s")
+        ctx.fact("model: each repeated SYN draws a SYN-ACK at once (+\(ctx.list(listener.answers)) s) and restarts the request timer (tcp_check_req), so the timer's own SYN-ACKs come at +\(ctx.list(listener.timerRetransmissions)) s and the request is dropped at +\(TimingTolerance.format(listener.giveUp)) s, not at the +\(TimingTolerance.format(kernel.synAck.giveUp)) s that tcp_synack_retries=\(kernel.synackRetries) alone gives")
+        guard let origin = ctx.expectSchedule(observation, .syn, from: .client, schedule: syn, label: "client SYN") else { return }
+        ctx.expect("connect() fails", expected: "ETIMEDOUT", observed: client.error ?? "success")
+        ctx.expectTime("client's connect() returns ETIMEDOUT", expected: syn.giveUp, observed: client.connectSeconds, timers: syn.timeouts)
+        let synAcks = observation.offsets(observation.segments(.synack, from: .server), from: origin)
+        ctx.expect("SYN-ACKs sent in all", expected: 1 + listener.answers.count + listener.timerRetransmissions.count, observed: synAcks.count)
+        for (index, at) in listener.timerRetransmissions.enumerated() {
+            let nearest = synAcks.min { abs($0 - at) < abs($1 - at) }
+            ctx.expectTime("server SYN-ACK from the request timer \(index + 1)", expected: at, observed: nearest,
+                           timers: Array(syn.timeouts.prefix(syn.retransmissions.count)) + Array(listener.timeouts.prefix(index + 1)))
+        }
+        let gone = observation.firstTime(.server, entered: "CLOSED", after: origin).map { Double($0 - origin) / 1_000_000 }
+        ctx.expectTime("server drops its SYN_RECV request", expected: listener.giveUp, observed: gone,
+                       timers: Array(syn.timeouts.prefix(syn.retransmissions.count)) + listener.timeouts + [0.005])
+        let real = (ctx.defaults.syn, ctx.defaults.synAck)
+        ctx.notes(say: "tcp_syn_retries and tcp_synack_retries both default to 5; each side retransmits its own segment",
+                  kernel: "defaults here are \(ctx.defaults.describe(["tcp_syn_retries", "tcp_syn_linear_timeouts", "tcp_synack_retries"])): the client gives up at +\(TimingTolerance.format(real.0.giveUp)) s, the server's request at +\(TimingTolerance.format(real.1.giveUp)) s; both sides retransmit, and the server sends extra SYN-ACKs for each repeated SYN",
+                  agree: ctx.defaults.synRetries == 5 && ctx.defaults.synackRetries == 5)
+    }
+}
