@@ -7,6 +7,11 @@ struct ClientReport: Encodable {
     var echoOK: Bool
     /// Bytes echoed back and verified, over all connections.
     var bytes: Int
+    /// Bytes written without waiting for an echo (--send-only).
+    var sent = 0
+    /// When the first write() began, from the client's start (the same clock as elapsed_ms), so a
+    /// reader can tell how long after its first data the connection broke.
+    var firstWriteMilliseconds: Double?
     /// nil, or the errno name ("ETIMEDOUT", "ECONNREFUSED") or "EBADECHO" for a wrong echo.
     var error: String?
     var elapsedMilliseconds: Double
@@ -17,7 +22,8 @@ struct ClientReport: Encodable {
     enum CodingKeys: String, CodingKey {
         case connectMilliseconds = "connect_ms"
         case echoOK = "echo_ok"
-        case bytes, error, connections, local
+        case bytes, sent, error, connections, local
+        case firstWriteMilliseconds = "first_write_ms"
         case elapsedMilliseconds = "elapsed_ms"
         case tcpInfo = "tcp_info"
     }
@@ -29,6 +35,8 @@ struct ClientReport: Encodable {
         try container.encode(echoOK, forKey: .echoOK)
         try container.encode(bytes, forKey: .bytes)
         try container.encode(error, forKey: .error)
+        try container.encode(sent, forKey: .sent)
+        try container.encode(firstWriteMilliseconds, forKey: .firstWriteMilliseconds)
         try container.encode(elapsedMilliseconds, forKey: .elapsedMilliseconds)
         try container.encode(connections, forKey: .connections)
         try container.encode(local, forKey: .local)

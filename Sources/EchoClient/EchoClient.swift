@@ -19,6 +19,11 @@ struct EchoClient {
     var keepalive: Keepalive?
     var lingerReset: Bool
     var hold: Duration?
+    /// TCP_USER_TIMEOUT: how long data may stay unacknowledged before the kernel gives up.
+    var userTimeout: Duration?
+    /// Write without reading echoes: a write error is the first sign of a dead or reset peer.
+    var sendOnly: Bool
+    var interval: Duration?
     var close: ClientClose
 
     struct Failure: Error {
@@ -38,7 +43,7 @@ struct EchoClient {
         var failure: Failure?
         for _ in 0..<connections {
             do {
-                try runOne(&report)
+                try runOne(&report, start: start)
                 report.connections += 1
             } catch {
                 failure = error
@@ -51,7 +56,7 @@ struct EchoClient {
         return Outcome(report: report, failure: failure)
     }
 
-    private func runOne(_ report: inout ClientReport) throws(Failure) {
+    private func runOne(_ report: inout ClientReport, start: UInt64) throws(Failure) {
         let socket = try prepared()
         defer { if close != .never { socket.close() } }
         let connectStart = MonotonicClock.now()
@@ -68,8 +73,14 @@ struct EchoClient {
 
         do {
             for index in 0..<count {
+                if index > 0, let interval { MonotonicClock.sleep(nanoseconds: UInt64(interval.totalNanoseconds)) }
                 let sent = payload.bytes(message: index)
+                if report.firstWriteMilliseconds == nil { report.firstWriteMilliseconds = MonotonicClock.millisecondsSince(start) }
                 try socket.writeAll(sent)
+                if sendOnly {
+                    report.sent += sent.count
+                    continue
+                }
                 let echoed = try readExactly(socket, sent.count)
                 guard echoed == sent else {
                     report.tcpInfo = try? socket.tcpInfo()
@@ -96,6 +107,9 @@ struct EchoClient {
             do {
                 if let keepalive { try socket.setKeepalive(keepalive) }
                 if lingerReset { try socket.setLingerReset() }
+                if let userTimeout {
+                    try socket.setOption(Int32(IPPROTO_TCP), TCP_USER_TIMEOUT, UInt32(userTimeout.totalNanoseconds / 1_000_000), name: "TCP_USER_TIMEOUT")
+                }
                 if let bind { try socket.bind(to: bind) }
                 return socket
             } catch {

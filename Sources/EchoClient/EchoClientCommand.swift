@@ -48,6 +48,15 @@ struct EchoClientCommand: ParsableCommand {
     @Option(help: "Stay idle this long after connecting, before sending (to watch keepalive or handshake faults).")
     var hold: DurationArgument?
 
+    @Option(name: .customLong("user-timeout"), help: "TCP_USER_TIMEOUT: give up on unacknowledged data after this long (default: tcp_retries2 decides).")
+    var userTimeout: DurationArgument?
+
+    @Flag(name: .customLong("send-only"), help: "Write each message without reading its echo: a write error shows what the kernel knows of the peer.")
+    var sendOnly = false
+
+    @Option(help: "Wait this long between messages (default: none).")
+    var interval: DurationArgument?
+
     @Option(help: "Who closes and how: first (the client closes after the echo), wait-peer (wait for the server to close), shutdown (half-close, then wait), never (hold until SIGINT/SIGTERM).")
     var close: ClientClose = .first
 
@@ -61,6 +70,10 @@ struct EchoClientCommand: ParsableCommand {
         guard count >= 0 else { throw ValidationError("--count must not be negative") }
         guard connections >= 1 else { throw ValidationError("--connections must be at least 1") }
         if let bind { _ = try parseBind(bind) }
+        // TCP_USER_TIMEOUT is an int of milliseconds; 0 would mean "off".
+        if let userTimeout, !(1_000_000...Int64(Int32.max) * 1_000_000).contains(userTimeout.duration.totalNanoseconds) {
+            throw ValidationError("--user-timeout must be at least 1ms and at most \(Int32.max) ms")
+        }
         _ = try serverAddress()
     }
 
@@ -80,7 +93,8 @@ struct EchoClientCommand: ParsableCommand {
             count: count, connections: connections,
             bind: try bind.map(parseBind),
             connectTimeout: connectTimeout?.duration, keepalive: keepalive, lingerReset: lingerReset,
-            hold: hold?.duration, close: close
+            hold: hold?.duration, userTimeout: userTimeout?.duration, sendOnly: sendOnly,
+            interval: interval?.duration, close: close
         )
         let outcome = client.run()
         if json { JSONLines.emit(outcome.report) }

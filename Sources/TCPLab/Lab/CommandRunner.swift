@@ -36,7 +36,10 @@ public enum CommandRunner {
         let group = DispatchGroup()
         for (pipe, isError) in [(output, false), (error, true)] {
             group.enter()
-            DispatchQueue.global().async {
+            // A thread of its own, not the global queue: its pool has about one thread per core, and
+            // LabProcess readers block there for a process's whole life, so a read queued behind them
+            // waited up to 1.5 s (seen with four peers on two cores).
+            Thread.detachNewThread {
                 let data = pipe.fileHandleForReading.readDataToEndOfFile()
                 collected.set(data, isError: isError)
                 group.leave()

@@ -23,7 +23,9 @@ public final class LabProcess: @unchecked Sendable {
         for (pipe, isError) in [(output, false), (error, true)] {
             readers.enter()
             let handle = pipe.fileHandleForReading
-            DispatchQueue.global().async { [self] in
+            // A thread of its own: this read blocks for the process's whole life, and the global
+            // queue's pool (about one thread per core) would starve every later reader.
+            Thread.detachNewThread { [self] in
                 while true {
                     let chunk = handle.availableData
                     if chunk.isEmpty { break }
