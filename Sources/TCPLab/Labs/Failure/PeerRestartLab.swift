@@ -61,7 +61,9 @@ enum PeerRestart: LabFamily {
                    reset.sequenceRaw == sent.acknowledgmentRaw && !reset.flags.contains("."),
                    expected: "R seq \(sent.acknowledgmentRaw)", observed: "\(reset.flags) seq \(reset.sequenceRaw)")
         ctx.expect("the client's read fails with", expected: "ECONNRESET", observed: result.error)
-        ctx.expect("client state path", expected: "ESTABLISHED → CLOSED", observed: observation.statePath(.client).joined(separator: " → "))
+        // From ESTABLISHED on: the 5 ms state poll sometimes catches SYN_SENT first.
+        ctx.expect("client state path from ESTABLISHED", expected: "ESTABLISHED → CLOSED",
+                   observed: observation.statePath(.client).drop { $0 != "ESTABLISHED" }.joined(separator: " → "))
         let closed = observation.firstTime(.client, entered: "CLOSED")
         ctx.expect("the client learns only when it sends", (closed ?? 0) >= sent.timeUnixMicroseconds,
                    expected: "CLOSED after its data", observed: closed.map { "CLOSED at +\(TimingTolerance.format(Double($0 - sent.timeUnixMicroseconds) / 1_000_000)) s from its data" } ?? "never CLOSED")
