@@ -97,3 +97,40 @@ public enum CloseTimersModel {
     /// connection this long after its last timestamp (before 6.13: 1 s).
     public static func twReuseDelay(milliseconds: Int?) -> Double { Double(milliseconds ?? 1000) / 1000 }
 }
+
+/// When each event of a schedule is due given the transmissions actually seen.
+public struct ChainedDueTimes: Sendable, Hashable {
+    /// Offsets (from the first transmission) at which each retransmission is due; nil where the
+    /// transmission that arms its timer was not seen.
+    public var retransmissions: [Double?]
+    /// When the kernel should give up; nil when the event that arms it was not seen.
+    public var giveUp: Double?
+}
+
+extension EstablishedRetransmissionModel {
+    /// The schedule anchored on what was observed. The kernel arms each retransmission timer when
+    /// the previous transmission goes out (tcp_retransmit_timer → inet_csk_reset_xmit_timer; after
+    /// a loss probe, tcp_send_loss_probe → tcp_rearm_rto), so the n-th retransmission is due
+    /// `timeouts[n]` after the (n−1)-th transmission *as it happened*, and a timer that fired late
+    /// moves everything after it — the way packetdrill judges each event from the one before. The
+    /// give-up is due one timer after the last retransmission; with TCP_USER_TIMEOUT, the user
+    /// timeout after retrans_stamp (the first RTO retransmission), because the last timer is
+    /// clamped to it (tcp_clamp_rto_to_user_timeout).
+    ///
+    /// - Parameter transmissions: offsets of the original and every retransmission seen, from the original (so `transmissions[0] == 0`).
+    public static func due(_ schedule: RetransmissionSchedule, transmissions: [Double], lossProbe: Bool = true,
+                           userTimeout: Double? = nil) -> ChainedDueTimes {
+        let retransmissions = schedule.retransmissions.indices.map { index -> Double? in
+            index < transmissions.count ? transmissions[index] + schedule.timeouts[index] : nil
+        }
+        let giveUp: Double?
+        if let userTimeout {
+            let stamp = lossProbe ? 2 : 1
+            giveUp = stamp < transmissions.count ? transmissions[stamp] + userTimeout : nil
+        } else {
+            let last = schedule.retransmissions.count
+            giveUp = last < transmissions.count && last < schedule.timeouts.count ? transmissions[last] + schedule.timeouts[last] : nil
+        }
+        return ChainedDueTimes(retransmissions: retransmissions, giveUp: giveUp)
+    }
+}
