@@ -64,7 +64,7 @@ final class ModelChainedDueTimesTests: XCTestCase {
         // this lab): 0, 0.2056, 0.4124, 0.8249, 1.6575, 3.3204.
         let schedule = EstablishedRetransmissionModel.data(rto: 0.204, parameters: KernelParameters(retries2: 3, rtoMaxMilliseconds: 5000))
         let due = EstablishedRetransmissionModel.due(schedule, transmissions: [0, 0.2056, 0.4124, 0.8249, 1.6575, 3.3204])
-        let hand = [0.204, 0.4096, 0.6164, 1.2409, 2.4735]
+        let hand = [0.204, 0.2056 + 0.204, 0.4124 + 0.408, 0.8249 + 0.816, 1.6575 + 1.632]
         XCTAssertEqual(due.retransmissions.count, 5)
         for (model, expected) in zip(due.retransmissions, hand) { XCTAssertEqual(model ?? -1, expected, accuracy: 1e-9) }
         XCTAssertEqual(due.giveUp ?? -1, 3.3204 + 3.264, accuracy: 1e-9)
