@@ -23,6 +23,8 @@ enum ServerDeadRetransmit: LabFamily {
     static let userTimeout = 1.5
     /// How long the clients stay idle after connecting: enough to start faultproxy before they send.
     static let hold = 1.5
+    /// A loopback RTT for budgeting before the client has measured one (TCP_INFO shows 25–75 µs here).
+    static let loopbackRTT = 50e-6
 
     /// One client whose server host is black-holed.
     struct BlackHoled {
@@ -34,8 +36,9 @@ enum ServerDeadRetransmit: LabFamily {
 
     static func run(_ ctx: LabContext) throws {
         let lab = ctx.lab
-        // The schedule needs the measured RTT; with rtt 0 the RTO is the floor plus a tick, close enough to budget.
-        let estimate = EstablishedRetransmissionModel.data(rto: EstablishedRetransmissionModel.rto(rtt: 0, rtoMin: ctx.kernel.rtoMin), parameters: ctx.kernel)
+        // The schedule needs the measured RTT, known only afterwards: budget with a loopback RTT of
+        // 50 µs (any RTT under a tick gives the same RTO, the floor plus one tick).
+        let estimate = EstablishedRetransmissionModel.data(rto: EstablishedRetransmissionModel.rto(rtt: loopbackRTT, rtoMin: ctx.kernel.rtoMin), parameters: ctx.kernel)
         let retries2Fits = estimate.giveUp + hold + 4 <= ctx.profile.budgetSeconds
         if !retries2Fits {
             ctx.fact("tcp_retries2 variant not run: with \(ctx.kernel.describe(["tcp_retries2", "tcp_rto_max_ms"])) the client would give up after \(TimingTolerance.format(estimate.giveUp)) s, over the \(Int(ctx.profile.budgetSeconds)) s budget of the \(ctx.profile.rawValue) profile")
@@ -58,7 +61,7 @@ enum ServerDeadRetransmit: LabFamily {
         }
         // Both directions: nothing reaches the server's host and nothing comes back from it.
         let faults = try clients.map { try ctx.faultproxy("any", port: $0.port) }
-        var measuredRTO = EstablishedRetransmissionModel.rto(rtt: 0, rtoMin: ctx.kernel.rtoMin)
+        var measuredRTO = EstablishedRetransmissionModel.rto(rtt: loopbackRTT, rtoMin: ctx.kernel.rtoMin)
         for (client, fault) in zip(clients, faults) {
             measuredRTO = try judge(ctx, client, fault, timeout: hold + (client.userTimeout ?? estimate.giveUp) + 10)
         }
