@@ -44,10 +44,10 @@ enum DataLostRun: LabFamily {
         judgeLone(ctx, lone, client: client, rto: rto, changed: afterLone.delta(from: start))
         judgeStream(ctx, flow, stream: stream, rto: rto, changed: afterStream.delta(from: afterLone))
 
-        ctx.notes(say: "超时重传：当发送方发送数据之后，它将会启动一个定时器……如果在合理的往返时延（RTT）内未收到确认消息，那么对应的数据包就被假设为已丢失并进行重传。",
-                  kernel: "the timer is not \"about one RTT\": the RTO is srtt + max(4·rttvar, tcp_rto_min) — \(TimingTolerance.format(rto)) s on a loopback RTT of \(Int(((client.rttSeconds ?? 0) * 1_000_000).rounded())) µs — and a lone lost segment is re-sent by the tail loss probe (TCPLossProbes), which on loopback fires at the same moment, not by the RTO (TCPTimeouts stays 0)",
+        ctx.notes(say: "超时重传： 当发送方发送数据之后，它将会启动一个定时器，等到接收方发送确认收到这个报文段的消息。如果在合理的往返时延（RTT）内为收到确认消息，那么对应的数据包就被假设为已丢失并进行重传。",
+                  kernel: "the timer is not \"about one RTT\": the RTO is srtt + max(4·mdev, tcp_rto_min) — \(TimingTolerance.format(rto)) s on a loopback RTT of \(Int(((client.rttSeconds ?? 0) * 1_000_000).rounded())) µs — and a lone lost segment is re-sent by the tail loss probe (TCPLossProbes), which on loopback fires at the same moment, not by the RTO (TCPTimeouts stays 0)",
                   agree: false)
-        ctx.notes(say: "(the notes name only 超时重传; the textbook's 快速重传 waits for three duplicate ACKs — TCP_FASTRETRANS_THRESH = 3)",
+        ctx.notes(say: "(the notes stop at 超时重传; the catalogue asks about 快速重传, whose textbook rule is three duplicate ACKs — TCP_FASTRETRANS_THRESH = 3)",
                   kernel: "with SACK, RACK (tcp_recovery=1) marks the hole lost as soon as a segment sent after it is SACKed and it has been out longer than RTT + min_rtt/4: here on the first duplicate ACK, milliseconds after the loss instead of an RTO later",
                   agree: false)
     }
