@@ -51,6 +51,9 @@ public struct LadderView: Sendable {
         var label = "\(event.flags) seq \(event.sequenceRelative)"
         if let ack = event.acknowledgmentRelative { label += " ack \(ack)" }
         if event.payloadBytes > 0 { label += " len \(event.payloadBytes)" }
+        // The two things flow-control and loss-recovery ladders turn on: a closed window, SACK blocks.
+        if event.windowRaw == 0, !event.flags.contains("R") { label += " win 0" }
+        for block in event.sackRelative ?? [] where block.count == 2 { label += " sack \(block[0])-\(block[1])" }
         label += " \(event.kind.rawValue)"
         if event.retransmission { label += " (retrans)" }
         let tail: String

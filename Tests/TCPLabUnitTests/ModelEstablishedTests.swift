@@ -68,6 +68,18 @@ final class ModelEstablishedTests: XCTestCase {
         XCTAssertEqual(plain.giveUp, 7)
     }
 
+    func testASynArrivingAsTheRequestExpiresOpensANewRequest() {
+        // Measured with this kernel's defaults (syn_retries=6 + 4 linear → SYNs at 1,2,3,4,5,7,11,19,35,67 s;
+        // synack_retries=5): the first request expires at 67 s in the same tick as the last SYN, which then
+        // finds no request and opens a new one (new ISN) that lives 1+2+4+8+16+32 = 63 s: 21 SYN-ACKs in all.
+        let schedule = RetransmissionModel.synAck(synackRetries: 5, duplicateSyns: [1, 2, 3, 4, 5, 7, 11, 19, 35, 67], maximumRTO: 120)
+        XCTAssertEqual(schedule.requests, [0, 67])
+        XCTAssertEqual(schedule.answers, [1, 2, 3, 4, 5, 7, 11, 19, 35])
+        XCTAssertEqual(schedule.timerRetransmissions, [1, 7, 11, 19, 35, 68, 70, 74, 82, 98])
+        XCTAssertEqual(schedule.giveUp, 130)
+        XCTAssertEqual(schedule.synAckCount, 21)
+    }
+
     func testCloseTimers() {
         XCTAssertEqual(CloseTimersModel.timeWaitLength, 60)
         XCTAssertEqual(CloseTimersModel.finWait2Length(finTimeout: 2), 2)

@@ -25,11 +25,15 @@ final class SystemParsingTests: XCTestCase {
         XCTAssertEqual(try Duration(parsing: "3"), .seconds(3))
         XCTAssertEqual(try Duration(parsing: "0"), .zero)
         XCTAssertEqual(try Duration(parsing: "100ms").totalNanoseconds, 100_000_000)
+        // Exact decimal reading (shared with fault specs): 0.1 s is 100 ms to the nanosecond.
+        XCTAssertEqual(try Duration(parsing: "0.1s").totalNanoseconds, 100_000_000)
+        XCTAssertEqual(try Duration(parsing: "2h"), .seconds(7200))
+        XCTAssertEqual(try Duration(parsing: " 2S "), .seconds(2))
     }
 
     func testBadDurationsSayWhy() {
         XCTAssertThrowsError(try Duration(parsing: "-1s")) { XCTAssertTrue("\($0)".contains("negative")) }
-        for bad in ["", "ms", "fast", "1.2.3s", "+1s", "1 s", "nan", "infs"] {
+        for bad in ["", "ms", "fast", "1.2.3s", "+1s", "1 s", "nan", "infs", "0.5ns", "1e3ms"] {
             XCTAssertThrowsError(try Duration(parsing: bad), bad) { XCTAssertTrue("\($0)".contains("not a duration"), "\($0)") }
         }
     }

@@ -22,15 +22,14 @@ public final class NFQueueReader {
     public private(set) var receivedCount = 0
     /// Receive-buffer overflows the kernel reported (ENOBUFS): packets it could not deliver
     /// (and, fail-open, let pass).
-    public private(set) var overflowCount = 0
-    public private(set) var malformedCount = 0
+    public var overflowCount: Int { subscription.overflowCount }
+    public var malformedCount: Int { subscription.malformedCount }
     /// Verdicts the kernel refused (an unknown id, most likely), by errno.
-    public private(set) var verdictErrors: [Int32: Int] = [:]
-    public let receiveBufferBytes: Int
+    public var verdictErrors: [Int32: Int] { subscription.unexpectedStatuses }
+    public var receiveBufferBytes: Int { subscription.receiveBufferBytes }
 
-    private let socket: NetlinkSocket
-    private var buffer: [UInt8]
-    private var pending: [NFQueuePacket] = []
+    private let subscription: NfnetlinkSubscription<NFQueuePacket>
+    private var socket: NetlinkSocket { subscription.socket }
 
     /// Binds `queue`: EPERM when another socket already holds it.
     /// - Parameters:
@@ -39,15 +38,14 @@ public final class NFQueueReader {
     public init(queue: UInt16, maximumLength: UInt32 = 1024, requestedReceiveBuffer: Int = 8 << 20, copyRange: UInt32 = 0xFFFF) throws(SystemCallError) {
         self.queue = queue
         self.maximumLength = maximumLength
-        socket = try NetlinkSocket(.netfilter)
-        buffer = [UInt8](repeating: 0, count: max(NetlinkSocket.recommendedBufferSize, 256 << 10))
-        self.receiveBufferBytes = try socket.growReceiveBuffer(to: requestedReceiveBuffer)
+        subscription = try NfnetlinkSubscription(subject: "nfqueue \(queue)", receiveBufferBytes: requestedReceiveBuffer,
+                                                 parse: NFQueueMessage.parse(datagram:))
 
-        try configure(NFQueueMessage.command(.bind, queue: queue, sequence: socket.reserveSequence()), "NFQNL_CFG_CMD_BIND")
-        try configure(NFQueueMessage.parameters(.packet, range: copyRange, queue: queue, sequence: socket.reserveSequence()), "NFQA_CFG_PARAMS")
-        try configure(NFQueueMessage.maximumLength(maximumLength, queue: queue, sequence: socket.reserveSequence()), "NFQA_CFG_QUEUE_MAXLEN")
-        try configure(NFQueueMessage.flags(.failOpen, mask: [.failOpen, .gso], queue: queue, sequence: socket.reserveSequence()), "NFQA_CFG_FLAGS")
-        try setNonBlocking()
+        try subscription.configure(NFQueueMessage.command(.bind, queue: queue, sequence: socket.reserveSequence()), "NFQNL_CFG_CMD_BIND")
+        try subscription.configure(NFQueueMessage.parameters(.packet, range: copyRange, queue: queue, sequence: socket.reserveSequence()), "NFQA_CFG_PARAMS")
+        try subscription.configure(NFQueueMessage.maximumLength(maximumLength, queue: queue, sequence: socket.reserveSequence()), "NFQA_CFG_QUEUE_MAXLEN")
+        try subscription.configure(NFQueueMessage.flags(.failOpen, mask: [.failOpen, .gso], queue: queue, sequence: socket.reserveSequence()), "NFQA_CFG_FLAGS")
+        try subscription.setNonBlocking()
     }
 
     /// Binds the first free queue number from `start` on (wrapping, at most `attempts` tries), so
@@ -71,10 +69,10 @@ public final class NFQueueReader {
 
     /// Every packet that is waiting now (bounded: at most `limit` datagrams per call).
     public func drain(limit: Int = 256) throws(SystemCallError) -> [NFQueuePacket] {
-        var packets = pending
-        pending.removeAll()
+        var packets = subscription.pending
+        subscription.pending.removeAll()
         for _ in 0..<limit {
-            guard let batch = try receiveOnce(expecting: nil) else { break }
+            guard let batch = try subscription.receiveOnce(expecting: nil) else { break }
             packets += batch.packets
         }
         receivedCount += packets.count
@@ -93,56 +91,5 @@ public final class NFQueueReader {
                 _ = try socket.waitUntilReadable(timeoutMilliseconds: 1)
             }
         }
-    }
-
-    // MARK: - Internals
-
-    private func configure(_ request: [UInt8], _ what: String) throws(SystemCallError) {
-        let sequence = request.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 8, as: UInt32.self) }
-        try socket.send(bytes: request)
-        // Bounded: the kernel answers a config request on the same socket at once.
-        for _ in 0..<64 {
-            guard try socket.waitUntilReadable(timeoutMilliseconds: 2_000), let result = try receiveOnce(expecting: sequence) else { break }
-            pending += result.packets
-            if let code = result.status {
-                if code == 0 { return }
-                throw SystemCallError(Errno(rawValue: code), call: what, subject: "nfqueue \(queue)")
-            }
-        }
-        throw SystemCallError(.timedOut, call: what, subject: "nfqueue \(queue): no answer from the kernel")
-    }
-
-    /// One datagram, or nil when none is waiting.
-    private func receiveOnce(expecting sequence: UInt32?) throws(SystemCallError) -> (packets: [NFQueuePacket], status: Int32?)? {
-        let count: Int
-        do throws(SystemCallError) {
-            count = try socket.receive(into: &buffer)
-        } catch where error.errno == .noBufferSpace {
-            overflowCount += 1
-            return ([], nil)
-        } catch where error.errno == .resourceTemporarilyUnavailable {
-            return nil
-        }
-        var packets: [NFQueuePacket] = []
-        var status: Int32?
-        do {
-            for item in try NFQueueMessage.parse(datagram: Array(buffer[0..<count])) {
-                switch item {
-                case .packet(let packet): packets.append(packet)
-                case .status(let seq, let code) where seq == sequence: status = code
-                case .status(_, let code) where code != 0: verdictErrors[code, default: 0] += 1
-                case .status, .other: break
-                }
-            }
-        } catch {
-            malformedCount += 1
-        }
-        return (packets, status)
-    }
-
-    private func setNonBlocking() throws(SystemCallError) {
-        let descriptor = socket.fileDescriptor.rawValue
-        let flags = try retryingEINTR("fcntl(F_GETFL)", subject: "nfqueue \(queue)") { fcntl(descriptor, F_GETFL) }
-        _ = try retryingEINTR("fcntl(F_SETFL)", subject: "nfqueue \(queue)") { fcntl(descriptor, F_SETFL, flags | O_NONBLOCK) }
     }
 }

@@ -49,6 +49,13 @@ public final class LabContext: @unchecked Sendable {
         }
     }
 
+    /// How long to wait for an event the model expects `expected` seconds from now: the tolerance
+    /// the verdict will allow for its `timers`, plus `margin`, so an event that is late but within
+    /// tolerance is still seen (a 60 s timer alone may fire 2 s late: timer-wheel level 3).
+    public func waitLimit(_ expected: Double, timers: [Double], margin: Double = 1.5) -> Double {
+        max(0, expected) + tolerance.allowance(gapSeconds: expected, timers: timers) + margin
+    }
+
     // MARK: the verdict
 
     /// A timing: `observed` must be within the tolerance of `expected` for the timers leading to it.

@@ -25,7 +25,7 @@ extension FailureLabs {
         usleep(100_000)
         // The client's host vanishes: everything it sends is black-holed from now on.
         let fault = try ctx.faultproxy("any", from: .client)
-        var observation = fault.wait(timeout: death + 2) { $0.firstTime(.server, entered: "CLOSED") != nil }
+        var observation = fault.wait(timeout: ctx.waitLimit(death, timers: Array(repeating: Double(interval), count: count + 1), margin: 2)) { $0.firstTime(.server, entered: "CLOSED") != nil }
         let quiet = try lab.sockets(["state", "established", "sport", "= :7002"]).count
         observation = fault.stop()
         ctx.show(observation, "every segment from the client dropped; server keepalive \(idle),\(interval),\(count)")

@@ -19,7 +19,7 @@ extension SetupLabs {
         let observation = fault.stop()
         ctx.show(observation, "two connections on the same 4-tuple (127.0.0.1:40000 → 127.0.0.1:7000)")
         ctx.expect("both connections echoed", first.echoOK && second.echoOK, expected: "echo ok twice",
-                   observed: "\(first.echoOK), \(second.echoOK) \(first.standardError)\(second.standardError)")
+                   observed: (["\(first.echoOK), \(second.echoOK)"] + [first.error, second.error].compactMap { $0 }).joined(separator: "; "))
         let opening = observation.segments(connection: 0).prefix(3).map(\.kind.rawValue)
         ctx.expect("the first three segments", expected: "syn, synack, handshake-ack", observed: opening.joined(separator: ", "))
         let syn = observation.segments(.syn, from: .client, connection: 0).first

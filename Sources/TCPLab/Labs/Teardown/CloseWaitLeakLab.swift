@@ -15,7 +15,7 @@ extension TeardownLabs {
         let fault = try ctx.faultproxy()
         let clients = 3
         for _ in 0..<clients { _ = try lab.echoClient() }
-        var observation = fault.wait(timeout: finTimeout + 1.5) { $0.states(.client).filter { $0.state == nil }.count >= clients }
+        var observation = fault.wait(timeout: ctx.waitLimit(finTimeout, timers: [finTimeout])) { $0.states(.client).filter { $0.state == nil }.count >= clients }
         let closeWait = try lab.sockets(["state", "close-wait"]).count
         observation = fault.stop()
         ctx.show(observation, "\(clients) clients close; the server never does")

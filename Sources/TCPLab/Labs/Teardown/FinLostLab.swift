@@ -15,7 +15,7 @@ extension TeardownLabs {
         let rto = rto(ctx, client)
         let schedule = EstablishedRetransmissionModel.orphanedFin(rto: rto, parameters: ctx.kernel)
         try ctx.requireTime(schedule.giveUp + 2, for: "waiting for the orphaned FIN to give up")
-        var observation = fault.wait(timeout: schedule.giveUp + 1.5) { $0.firstTime(.client, entered: "CLOSED") != nil }
+        var observation = fault.wait(timeout: ctx.waitLimit(schedule.giveUp, timers: schedule.timeouts)) { $0.firstTime(.client, entered: "CLOSED") != nil }
         observation = fault.stop()
         ctx.show(observation, "every FIN from the client dropped (the client called close())")
         let retries = EstablishedRetransmissionModel.orphanRetries(sysctl: ctx.kernel.orphanRetries)

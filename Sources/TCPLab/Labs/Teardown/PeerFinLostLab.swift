@@ -17,7 +17,7 @@ extension TeardownLabs {
         let client = try lab.echoClient()
         let rto = rto(ctx, client)
         let serverFin = EstablishedRetransmissionModel.orphanedFin(rto: rto, parameters: ctx.kernel)
-        var observation = fault.wait(timeout: max(finTimeout, 1 + serverFin.giveUp) + 1.5) {
+        var observation = fault.wait(timeout: max(ctx.waitLimit(finTimeout, timers: [finTimeout]), ctx.waitLimit(1 + serverFin.giveUp, timers: serverFin.timeouts))) {
             $0.firstTime(.client, entered: "CLOSED") != nil && $0.firstTime(.server, entered: "CLOSED") != nil
         }
         observation = fault.stop()
