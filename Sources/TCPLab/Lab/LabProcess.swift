@@ -20,17 +20,21 @@ public final class LabProcess: @unchecked Sendable {
         process.standardError = error
         process.standardInput = FileHandle.nullDevice
         try process.run()
+        // A thread of its own per pipe: these reads block for the process's whole life, and on
+        // Linux the global dispatch queue's few threads (about one per core) would all be taken
+        // by a lab with several peers, stalling every other async block (CommandRunner's pipe
+        // readers: one `ss` call took 14 s with nine peers running) until libdispatch adds threads.
         for (pipe, isError) in [(output, false), (error, true)] {
             readers.enter()
             let handle = pipe.fileHandleForReading
-            DispatchQueue.global().async { [self] in
+            Thread { [self] in
                 while true {
                     let chunk = handle.availableData
                     if chunk.isEmpty { break }
                     lock.withLock { if isError { errorData.append(chunk) } else { outputData.append(chunk) } }
                 }
                 readers.leave()
-            }
+            }.start()
         }
     }
 
