@@ -7,9 +7,10 @@ import SystemPackage
 /// when a connection it holds closes (a descriptor is free again) or after a back-off that
 /// doubles from `initialBackoff` to `maximumBackoff` (descriptors can be freed elsewhere).
 ///
-/// An episode starts with the first such failure and ends when accept() finds the queue empty
-/// again (the server has caught up); it is reported once at its start and once at its end,
-/// however many times accept() failed in between.
+/// An episode starts with the first such failure while connections wait and ends when none
+/// waits any more (accept() finds the queue empty, or fails with nobody waiting: accept4 takes
+/// a descriptor before it looks at the queue); it is reported once at its start and once at
+/// its end, however many times accept() failed in between.
 struct AcceptThrottle {
     static let initialBackoffNanoseconds: UInt64 = 50_000_000
     static let maximumBackoffNanoseconds: UInt64 = 1_000_000_000
@@ -45,7 +46,7 @@ struct AcceptThrottle {
     /// The listener goes back into the epoll set (a descriptor was freed, or the back-off ended).
     mutating func resume() { paused = false }
 
-    /// accept() found the queue empty: the episode (if any) is over. Returns its failures and
+    /// No connection waits any more: the episode (if any) is over. Returns its failures and
     /// length in nanoseconds, once.
     mutating func caughtUp(now: UInt64) -> (failures: Int, nanoseconds: UInt64)? {
         guard let start = episodeStart else { return nil }

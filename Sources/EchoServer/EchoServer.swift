@@ -179,6 +179,20 @@ final class EchoServer {
         }
     }
 
+    /// No connection waits for accept() any more: an EMFILE episode (if any) is over.
+    private func endEpisode() {
+        guard let episode = throttle.caughtUp(now: MonotonicClock.now()) else { return }
+        let milliseconds = Double(episode.nanoseconds) / 1e6
+        report(ServerEvent(event: "resumed", failures: episode.failures, durationMilliseconds: milliseconds),
+               "accept queue drained after \(episode.failures) failed accept() calls in \(Int(milliseconds)) ms")
+    }
+
+    /// Whether the accept queue holds a connection (the listener polls readable).
+    private static func hasWaitingConnections(_ listener: Socket) -> Bool {
+        var entry = pollfd(fd: listener.descriptor.rawValue, events: Int16(POLLIN), revents: 0)
+        return poll(&entry, 1, 0) == 1 && entry.revents & Int16(POLLIN) != 0
+    }
+
     private func acceptReady(_ listener: Socket, _ epoll: Epoll) throws {
         // Take everything queued now; level-triggered epoll brings us back for the rest.
         for _ in 0..<1024 {
@@ -187,15 +201,17 @@ final class EchoServer {
                 next = try listener.accept(nonBlocking: true)
             } catch {
                 guard AcceptThrottle.isResourceExhaustion(error.errno) else { throw error }
-                try pauseAccepting(listener, epoll, error)
+                // accept4 takes a descriptor before it looks at the queue: at the limit it fails
+                // even when nobody waits. Only waiting connections make it an episode.
+                if Self.hasWaitingConnections(listener) {
+                    try pauseAccepting(listener, epoll, error)
+                } else {
+                    endEpisode()
+                }
                 return
             }
             guard let (socket, peer) = next else {
-                if let episode = throttle.caughtUp(now: MonotonicClock.now()) {
-                    let milliseconds = Double(episode.nanoseconds) / 1e6
-                    report(ServerEvent(event: "resumed", failures: episode.failures, durationMilliseconds: milliseconds),
-                           "accept queue drained after \(episode.failures) failed accept() calls in \(Int(milliseconds)) ms")
-                }
+                endEpisode()
                 return
             }
             do {

@@ -14,7 +14,7 @@ struct EchoServerCommand: ParsableCommand {
             open-file limit, ENFILE, ENOBUFS, ENOMEM) the server reports one error event, stops \
             polling the listener (level-triggered, it would spin) and tries again when one of \
             its connections closes, or after 50 ms doubling to 1 s; a "resumed" event ends the \
-            episode once the accept queue is drained. Meanwhile the kernel keeps completing \
+            episode once no connection waits in the accept queue. Meanwhile the kernel keeps completing \
             handshakes into the accept queue.
             Exit status: 0 after SIGINT/SIGTERM, 1 when the listener cannot be set up.
             """
