@@ -70,6 +70,13 @@ final class EchoServerFileLimitTests: XCTestCase {
         XCTAssertEqual(events(server, "error").count, 1, "still one report for the whole episode")
     }
 
+    func testHelpDocumentsTheLimitAndTheEpisode() throws {
+        let help = try lab.run([try LabBinaries.path("echo-server"), "--help"], timeout: 10).standardOutput
+        for text in ["--max-files <N>", "EMFILE", "resumed"] {
+            XCTAssertTrue(help.contains(text), "echo-server --help lacks \(text)")
+        }
+    }
+
     func testMaxFilesMustBePositive() throws {
         let result = try lab.run([try LabBinaries.path("echo-server"), "--max-files", "0"], timeout: 10, check: false)
         XCTAssertEqual(result.status, 64, result.standardError)

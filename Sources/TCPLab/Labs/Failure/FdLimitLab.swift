@@ -133,7 +133,7 @@ enum FdLimit {
             ctx.expect("echo-server reports the episode's end", false, expected: "resumed", observed: "nothing")
         }
         ctx.notes(say: "the server hits its open-file limit: accept() fails with EMFILE while the kernel keeps completing handshakes into the backlog",
-                  kernel: "accept4 failed with EMFILE before taking a connection off the queue; the kernel completed \(capacity) handshakes (backlog \(backlog) + 1) whose clients connected and sent at once, then dropped the latecomer's SYNs as at any full accept queue (ListenOverflows); a freed descriptor let the server drain the queue in order",
+                  kernel: "accept4 failed with EMFILE before taking a connection off the queue; the kernel completed \(capacity) handshakes (backlog \(backlog) + 1) whose clients connected and sent at once, then dropped the latecomer's SYNs as at any full accept queue (ListenOverflows); each freed descriptor let the server take one more connection off the queue until it was drained",
                   agree: true)
     }
 
