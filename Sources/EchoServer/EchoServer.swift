@@ -22,6 +22,8 @@ final class EchoServer {
         var keepalive: Keepalive?
         var reuseAddress: Bool
         var json: Bool
+        /// --max-files: the soft RLIMIT_NOFILE, set once the listener is up (nil: raise it to the hard limit).
+        var maxFiles: UInt64? = nil
     }
 
     private struct Connection {
@@ -35,7 +37,8 @@ final class EchoServer {
         var closeWhenFlushed = false
     }
 
-    /// A timer: close connection `token` at `deadline`, or start accepting (token 0).
+    /// A timer: close connection `token` at `deadline`, or (token 0) poll the listener again
+    /// (after --accept-delay, or after an EMFILE back-off).
     private struct Deadline: Comparable {
         let at: UInt64
         let token: UInt64
@@ -50,6 +53,13 @@ final class EchoServer {
     private var nextToken: UInt64 = 2
     private var deadlines = Heap<Deadline>()
     private var readBuffer = [UInt8](repeating: 0, count: 65536)
+    /// The listener while accept() may be called on it (set in `run`).
+    private var listener: Socket?
+    /// Whether the listener is in the epoll set now.
+    private var listenerPolled = false
+    private var throttle = AcceptThrottle()
+    /// When the current accept pause ends (its deadline in `deadlines`).
+    private var listenerRetryAt: UInt64 = 0
 
     init(_ configuration: Configuration) { self.configuration = configuration }
 
@@ -64,23 +74,33 @@ final class EchoServer {
     func run() throws {
         // Signals first, before anything could start a thread that would receive them.
         let signals = try SignalFD()
-        ResourceLimits.raiseOpenFileLimit()
+        if configuration.maxFiles == nil { ResourceLimits.raiseOpenFileLimit() }
         let listener = try makeListener()
         defer { listener.close() }
         let epoll = try Epoll()
         defer { epoll.close() }
         try epoll.add(signals.descriptor, events: .readable, token: Self.signalToken)
+        // Lowered only now, so the limit counts the descriptors the server itself needs.
+        if let maxFiles = configuration.maxFiles { try OpenFileLimit.setSoft(maxFiles) }
 
         let address = (try? listener.localAddress())?.description ?? configuration.address.description
-        report(ServerEvent(event: "listening", address: address, backlog: Int(configuration.backlog)),
-               "listening on \(address) (backlog \(configuration.backlog))")
+        // With --max-files: how many connections fit before accept() fails (descriptor numbers free below the limit).
+        let free = configuration.maxFiles.flatMap { maxFiles in
+            OpenFileLimit.openDescriptors().map { OpenFileLimit(soft: maxFiles, hard: maxFiles).freeDescriptors(open: $0) }
+        }
+        let limit = configuration.maxFiles.map { " (open-file limit \($0), \(free.map(String.init) ?? "?") descriptors free)" } ?? ""
+        report(ServerEvent(event: "listening", address: address, backlog: Int(configuration.backlog),
+                           maxFiles: configuration.maxFiles.map(Int.init), freeFiles: free),
+               "listening on \(address) (backlog \(configuration.backlog))\(limit)")
 
         switch (configuration.accept, configuration.acceptDelay) {
         case (.never, _): break
         case (.always, let delay?):
             deadlines.insert(Deadline(at: MonotonicClock.now() + UInt64(delay.totalNanoseconds), token: Self.listenerToken))
+            self.listener = listener
         case (.always, nil):
-            try epoll.add(listener.descriptor, events: .readable, token: Self.listenerToken)
+            self.listener = listener
+            try pollListener(epoll)
         }
 
         while true {
@@ -125,17 +145,75 @@ final class EchoServer {
         while let first = deadlines.min, first.at <= now {
             _ = deadlines.removeMin()
             if first.token == Self.listenerToken {
-                try epoll.add(listener.descriptor, events: .readable, token: Self.listenerToken)
+                // A back-off an earlier close already ended is stale: only the latest one counts.
+                if !throttle.paused || first.at == listenerRetryAt { try pollListener(epoll) }
             } else if connections[first.token] != nil {
                 closeByPolicy(first.token, epoll)
             }
         }
     }
 
+    /// Puts the listener (back) into the epoll set, once; a no-op while it is there or after
+    /// shutdown. Ends an accept pause.
+    private func pollListener(_ epoll: Epoll) throws(SystemCallError) {
+        guard let listener, !listenerPolled else { return }
+        try epoll.add(listener.descriptor, events: .readable, token: Self.listenerToken)
+        listenerPolled = true
+        throttle.resume()
+    }
+
+    /// accept() failed for lack of descriptors or memory: stop polling the level-triggered
+    /// listener (it would wake us at once, forever) until a connection closes or the back-off ends.
+    private func pauseAccepting(_ listener: Socket, _ epoll: Epoll, _ error: SystemCallError) throws(SystemCallError) {
+        let (startsEpisode, wait) = throttle.failed(now: MonotonicClock.now())
+        if listenerPolled {
+            try epoll.remove(listener.descriptor)
+            listenerPolled = false
+        }
+        let retryAt = MonotonicClock.now() + wait
+        listenerRetryAt = retryAt
+        deadlines.insert(Deadline(at: retryAt, token: Self.listenerToken))
+        if startsEpisode {
+            report(ServerEvent(event: "error", error: error.errnoName, message: "\(error)", call: error.call, retryMilliseconds: Int(wait / 1_000_000)),
+                   "\(error); not accepting until a connection closes (or \(wait / 1_000_000) ms, then backing off)")
+        }
+    }
+
+    /// No connection waits for accept() any more: an EMFILE episode (if any) is over.
+    private func endEpisode() {
+        guard let episode = throttle.caughtUp(now: MonotonicClock.now()) else { return }
+        let milliseconds = Double(episode.nanoseconds) / 1e6
+        report(ServerEvent(event: "resumed", failures: episode.failures, durationMilliseconds: milliseconds),
+               "accept queue drained after \(episode.failures) failed accept() calls in \(Int(milliseconds)) ms")
+    }
+
+    /// Whether the accept queue holds a connection (the listener polls readable).
+    private static func hasWaitingConnections(_ listener: Socket) -> Bool {
+        var entry = pollfd(fd: listener.descriptor.rawValue, events: Int16(POLLIN), revents: 0)
+        return poll(&entry, 1, 0) == 1 && entry.revents & Int16(POLLIN) != 0
+    }
+
     private func acceptReady(_ listener: Socket, _ epoll: Epoll) throws {
         // Take everything queued now; level-triggered epoll brings us back for the rest.
         for _ in 0..<1024 {
-            guard let (socket, peer) = try listener.accept(nonBlocking: true) else { return }
+            let next: (Socket, SocketAddress)?
+            do {
+                next = try listener.accept(nonBlocking: true)
+            } catch {
+                guard AcceptThrottle.isResourceExhaustion(error.errno) else { throw error }
+                // accept4 takes a descriptor before it looks at the queue: at the limit it fails
+                // even when nobody waits. Only waiting connections make it an episode.
+                if Self.hasWaitingConnections(listener) {
+                    try pauseAccepting(listener, epoll, error)
+                } else {
+                    endEpisode()
+                }
+                return
+            }
+            guard let (socket, peer) = next else {
+                endEpisode()
+                return
+            }
             do {
                 if configuration.lingerReset { try socket.setLingerReset() }
                 if let keepalive = configuration.keepalive { try socket.setKeepalive(keepalive) }
@@ -271,9 +349,12 @@ final class EchoServer {
         let detail = error.map { ": \($0)" } ?? ""
         report(ServerEvent(event: "closed", peer: connection.peer.description, how: how, error: error?.errnoName, tcpInfo: info),
                "closed \(connection.peer) (\(how))\(detail)")
+        // A descriptor is free again: a paused listener gets its chance at once.
+        if throttle.paused { try? pollListener(epoll) }
     }
 
     private func shutDown(_ epoll: Epoll) {
+        listener = nil
         for token in Array(connections.keys) { finish(token, epoll, how: "close", error: nil) }
     }
 }

@@ -10,6 +10,12 @@ struct EchoServerCommand: ParsableCommand {
         discussion: """
             One thread, one epoll instance, non-blocking sockets: the server holds thousands of \
             connections without a thread each, and every socket call is visible to strace.
+            When accept() fails for lack of descriptors (EMFILE at --max-files or the usual \
+            open-file limit, ENFILE, ENOBUFS, ENOMEM) the server reports one error event, stops \
+            polling the listener (level-triggered, it would spin) and tries again when one of \
+            its connections closes, or after 50 ms doubling to 1 s; a "resumed" event ends the \
+            episode once no connection waits in the accept queue. Meanwhile the kernel keeps completing \
+            handshakes into the accept queue.
             Exit status: 0 after SIGINT/SIGTERM, 1 when the listener cannot be set up.
             """
     )
@@ -46,15 +52,21 @@ struct EchoServerCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Keepalive on accepted sockets: TCP_KEEPIDLE,TCP_KEEPINTVL,TCP_KEEPCNT in seconds.", valueName: "idle,interval,count"))
     var keepalive: Keepalive?
 
+    @Option(name: .customLong("max-files"), help: ArgumentHelp(
+        "Lower the open-file limit (soft RLIMIT_NOFILE) to N once listening: accept() fails with EMFILE when the descriptor it needs would be the N+1-th (default: raise it to the hard limit).",
+        valueName: "N"))
+    var maxFiles: Int?
+
     @Flag(inversion: .prefixedNo, help: "SO_REUSEADDR on the listener, so a restart binds despite TIME_WAIT.")
     var reuseaddr = true
 
-    @Flag(help: "Print one JSON object per event (listening, accepted, echoed, closed, error) on stdout.")
+    @Flag(help: "Print one JSON object per event (listening, accepted, echoed, shutdown, closed, error, resumed) on stdout.")
     var json = false
 
     func validate() throws {
         try validatePort(port, option: "--port")
         guard backlog >= 0 else { throw ValidationError("--backlog must not be negative") }
+        if let maxFiles, maxFiles < 1 { throw ValidationError("--max-files must be at least 1") }
         if accept == .never, acceptDelay != nil {
             throw ValidationError("--accept-delay has no effect with --accept never")
         }
@@ -70,7 +82,8 @@ struct EchoServerCommand: ParsableCommand {
         let configuration = EchoServer.Configuration(
             address: address, backlog: backlog, accept: accept,
             acceptDelay: acceptDelay?.duration, close: close, shutdownWrite: shutdownWrite,
-            lingerReset: lingerReset, keepalive: keepalive, reuseAddress: reuseaddr, json: json
+            lingerReset: lingerReset, keepalive: keepalive, reuseAddress: reuseaddr, json: json,
+            maxFiles: maxFiles.map(UInt64.init)
         )
         do {
             try EchoServer(configuration).run()
