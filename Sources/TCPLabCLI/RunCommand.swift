@@ -56,6 +56,7 @@ struct RunCommand: ParsableCommand {
         var anyFailed = false
         for round in 1...`repeat` {
             if `repeat` > 1 { printError("tcplab: round \(round) of \(`repeat`)") }
+            let roundStarted = Date()
             var reports: [LabReport] = []
             for lab in labs {
                 if !json { printError("tcplab: running \(lab.name) …") }
@@ -71,7 +72,8 @@ struct RunCommand: ParsableCommand {
             }
             if !json { FileHandle.standardOutput.write(Data(renderer.summary(reports).utf8)) }
             let failed = reports.filter { $0.status == .failed }.count
-            printError("tcplab: round \(round): \(reports.filter { $0.status == .passed }.count) passed, \(failed) failed, \(reports.filter { $0.status == .skipped }.count) skipped in \(TimingTolerance.format(Date().timeIntervalSince(started))) s")
+            printError("tcplab: round \(round): \(reports.filter { $0.status == .passed }.count) passed, \(failed) failed, \(reports.filter { $0.status == .skipped }.count) skipped in \(TimingTolerance.format(Date().timeIntervalSince(roundStarted))) s"
+                       + (round > 1 ? " (\(TimingTolerance.format(Date().timeIntervalSince(started))) s in all)" : ""))
             if failed > 0 {
                 anyFailed = true
                 break
