@@ -63,9 +63,7 @@ public final class Lab: @unchecked Sendable {
     @discardableResult
     public func echoServer(port: UInt16 = 7000, _ options: [String] = []) throws -> LabProcess {
         let server = try start([try LabBinaries.path("echo-server"), "--json", "--port", String(port)] + options)
-        guard server.waitForOutput(timeout: 10, { $0.contains("\"listening\"") }) else {
-            throw LabError.unexpected("echo-server did not start listening: \(server.standardError)")
-        }
+        try server.awaitListening()
         return server
     }
 
@@ -105,10 +103,7 @@ public final class Lab: @unchecked Sendable {
         if let from { arguments += ["--from", from.rawValue] }
         if let pcap { arguments += ["--pcap", pcap] }
         let process = try start(arguments + options)
-        guard process.waitForError(timeout: 10, { $0.contains("Ctrl-C to stop") }) else {
-            process.stop()
-            throw LabError.unexpected("faultproxy did not start: \(process.standardError)")
-        }
+        try process.awaitRulesInstalled()
         return FaultProxyRun(process: process, tolerance: tolerance)
     }
 

@@ -14,9 +14,7 @@ final class EchoKnobTests: XCTestCase {
     override func tearDown() { lab?.delete() }
 
     func server(_ arguments: [String]) throws -> LabProcess {
-        let server = try lab.spawn([try LabBinaries.path("echo-server"), "--json"] + arguments)
-        XCTAssertTrue(server.waitForOutput(timeout: 10) { $0.contains("\"listening\"") }, server.standardError)
-        return server
+        try lab.startEchoServer(arguments)
     }
 
     func client(_ arguments: [String], timeout: Double = 30) throws -> CommandRunner.Result {

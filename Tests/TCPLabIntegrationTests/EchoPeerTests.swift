@@ -16,9 +16,7 @@ final class EchoPeerTests: XCTestCase {
     }
 
     private func startServer(_ arguments: [String]) throws -> LabProcess {
-        let server = try lab.spawn([try LabBinaries.path("echo-server"), "--json"] + arguments)
-        XCTAssertTrue(server.waitForOutput(timeout: 10) { $0.contains("\"listening\"") }, "server did not start: \(server.standardError)")
-        return server
+        try lab.startEchoServer(arguments)
     }
 
     private func client(_ arguments: [String], timeout: Double = 30) throws -> (status: Int32, report: [String: Any], stderr: String) {

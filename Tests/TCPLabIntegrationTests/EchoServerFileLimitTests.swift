@@ -23,7 +23,7 @@ final class EchoServerFileLimitTests: XCTestCase {
     func testAcceptAtTheLimitReportsEMFILEOnceSleepsAndRecovers() throws {
         let server = try lab.spawn([try LabBinaries.path("echo-server"), "--json", "--backlog", "4", "--max-files", "12"])
         defer { server.stop() }
-        XCTAssertTrue(server.waitForOutput(timeout: 10) { $0.contains("\"listening\"") }, server.standardError)
+        try server.awaitListening()
         let listening = try XCTUnwrap(events(server, "listening").first)
         XCTAssertEqual(listening["max_files"] as? Int, 12)
         let free = try XCTUnwrap(listening["free_files"] as? Int, "\(listening)")

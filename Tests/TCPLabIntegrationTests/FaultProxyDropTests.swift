@@ -23,14 +23,12 @@ final class FaultProxyDropTests: XCTestCase {
     // MARK: helpers
 
     func startServer(_ arguments: [String] = []) throws -> LabProcess {
-        let server = try lab.spawn([try LabBinaries.path("echo-server"), "--json"] + arguments)
-        XCTAssertTrue(server.waitForOutput(timeout: 10) { $0.contains("\"listening\"") }, server.standardError)
-        return server
+        try lab.startEchoServer(arguments)
     }
 
     func startFaultProxy(_ arguments: [String]) throws -> LabProcess {
         let proxy = try lab.spawn([try LabBinaries.path("faultproxy"), "--json"] + arguments)
-        XCTAssertTrue(proxy.waitForError(timeout: 10) { $0.contains("Ctrl-C to stop") }, "faultproxy did not start: \(proxy.standardError)")
+        try proxy.awaitRulesInstalled()
         return proxy
     }
 

@@ -18,7 +18,7 @@ final class FaultProxyLifecycleTests: XCTestCase {
 
     func start(_ extra: [String] = []) throws -> LabProcess {
         let proxy = try lab.spawn([try LabBinaries.path("faultproxy"), "--drop", "synack", "--target", "7000"] + extra)
-        XCTAssertTrue(proxy.waitForError(timeout: 10) { $0.contains("Ctrl-C to stop") }, proxy.standardError)
+        try proxy.awaitRulesInstalled()
         XCTAssertTrue(try tables().contains("faultproxy_\(try childPID(of: proxy))"))
         return proxy
     }

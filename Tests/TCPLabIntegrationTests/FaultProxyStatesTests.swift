@@ -19,7 +19,7 @@ final class FaultProxyStatesTests: XCTestCase {
         defer { server.stop() }
         let proxy = try LabProcess([try LabBinaries.path("faultproxy"), "--netns", lab.name, "--target", "7000", "--timeline", "json", "--states"] + proxyArguments)
         defer { proxy.stop() }
-        XCTAssertTrue(proxy.waitForError(timeout: 10) { $0.contains("Ctrl-C to stop") }, proxy.standardError)
+        try proxy.awaitRulesInstalled()
         // The table lives in the lab's namespace, not the host's.
         XCTAssertTrue(try lab.run(["nft", "list", "tables"]).standardOutput.contains("faultproxy_\(proxy.pid)"))
         XCTAssertFalse(try CommandRunner.run(["nft", "list", "tables"]).standardOutput.contains("faultproxy_\(proxy.pid)"))

@@ -40,7 +40,7 @@ final class FaultProxyTimelineTests: XCTestCase {
         defer { server.stop() }
         let proxy = try lab.spawn([try LabBinaries.path("faultproxy"), "--drop", "synack:2", "--timeline", "json", "--states", "--pcap", pcap])
         defer { proxy.stop() }
-        XCTAssertTrue(proxy.waitForError(timeout: 10) { $0.contains("Ctrl-C to stop") }, proxy.standardError)
+        try proxy.awaitRulesInstalled()
 
         let client = try lab.run([try LabBinaries.path("echo-client"), "--port", "7001"], timeout: 30, check: false)
         XCTAssertEqual(client.status, 0, client.standardError)

@@ -12,7 +12,7 @@ final class WatchCommandTests: XCTestCase {
         defer { server.stop() }
         let watch = try LabProcess([try LabBinaries.path("tcplab"), "watch", "--port", "7000", "--netns", lab.name, "--format", "json"])
         defer { watch.stop() }
-        XCTAssertTrue(watch.waitForError(timeout: 10) { $0.contains("Ctrl-C to stop") }, watch.standardError)
+        try watch.awaitRulesInstalled("tcplab watch")
         let client = try lab.run([try LabBinaries.path("echo-client")], check: false)
         XCTAssertEqual(client.status, 0, "the watch drops nothing: \(client.standardError)")
         usleep(200_000)
