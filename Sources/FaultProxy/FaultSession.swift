@@ -73,7 +73,11 @@ struct FaultSession {
             }
             // sock_diag has no events: poll the states every few milliseconds while watching them.
             if observation?.states == true { timeout = timeout < 0 ? 5 : min(timeout, 5) }
-            for (token, events) in try epoll.wait(timeoutMilliseconds: timeout) {
+            // The queue first: a delay's hold is timed from when faultproxy reads the segment, so
+            // printing the timeline line the same segment logged must not come before it.
+            let ready = try epoll.wait(timeoutMilliseconds: timeout)
+            let queueFirst = ready.filter { delays?.handles($0.0) == true } + ready.filter { delays?.handles($0.0) != true }
+            for (token, events) in queueFirst {
                 if token == Self.signalToken {
                     if signals.take() != nil { break loop }
                 } else if token == Self.logToken, let watch {
@@ -86,6 +90,8 @@ struct FaultSession {
             }
             if let watch { printer?.print(states: try watch.pollStates()) }
         }
+        // What is still held goes on now, while the table (and its release chain) still logs it.
+        delays?.releaseAll()
         if let watch {
             printer?.print(segments: try watch.drainLog())
             printer?.finish(watch)
@@ -99,7 +105,6 @@ struct FaultSession {
         }
         let counters = try nftables.ruleCounters(family: table.family, table: table.name)
         if let delays {
-            delays.releaseAll()
             let report = DelayReport(engine: delays, counters: counters, plan: livePlan)
             if json { JSONLines.emit(DelayReportLine(queue: report)) }
             printError("faultproxy: " + report.summary)

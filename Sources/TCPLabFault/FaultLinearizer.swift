@@ -5,8 +5,12 @@ extension FaultPlan {
     public static let faultChain = "fault"
     public static let emptinessChain = "empty"
     public static let recentSet = "recent"
+    /// A second base chain on the same hook, for segments a delay held (see `releaseRules`).
+    public static let releaseChain = "release"
     /// After conntrack (-200): on loopback the ct was attached at OUTPUT and the skb keeps it.
     public static let basePriority: Int32 = -150
+    /// Right after the fault chain's hook entry: a queued segment's NF_ACCEPT resumes here.
+    public static let releasePriority: Int32 = basePriority + 1
     static let randomModulus: UInt32 = 1_000_000
 
     /// The whole plan as one nftables table: classification in the kernel (conntrack, `ct mark`
@@ -67,6 +71,10 @@ struct FaultLinearizer {
         if needsEmptiness {
             chains.append(NFTChain(name: FaultPlan.emptinessChain, hook: nil))
             emptinessRules()
+        }
+        if !plan.delays.isEmpty {
+            chains.append(NFTChain(name: FaultPlan.releaseChain, hook: .prerouting, priority: FaultPlan.releasePriority))
+            releaseRules()
         }
         let sets = needsIdle ? [NFTSet(name: FaultPlan.recentSet, keyLength: 4, dynamic: true, timeoutMilliseconds: idleMilliseconds)] : []
         return NFTTable(family: .inet, name: plan.tableName, owned: true, chains: chains, sets: sets, rules: rules)
@@ -329,6 +337,31 @@ struct FaultLinearizer {
                 let ackOnly = Match.tcpFlags([.syn, .rst, .ack], equal: .ack) + .ctDirection(reply: reply)
                 rule(FaultPlan.faultChain, (ackOnly + .tcpWindowZero(true) + .connectionState(bit, equal: 0)).expressions + Action.setConnectionState(set: bit))
                 rule(FaultPlan.faultChain, (ackOnly + .tcpWindowZero(false) + .connectionState(bit, equal: bit)).expressions + Action.setConnectionState(clear: bit, set: 0))
+            }
+        }
+    }
+
+    // MARK: The release of a held segment
+
+    /// A delayed segment's NF_ACCEPT does not come back to the rule after its queue verdict: the
+    /// kernel's nf_reinject resumes at the hook's NEXT entry, i.e. the next base chain by
+    /// priority. So the release is seen by a second base chain, one priority step later. The
+    /// queue reader answers a delay's segment with its tag still in `meta mark` bits 16-31 (a
+    /// duplicate's, or an untagged one, with them clear), so only held segments match here, and
+    /// only on this port: another table's tags are not ours. The rule logs the release (the NFLOG
+    /// timestamp is then the release's, unless the skb already carries a receive timestamp, see
+    /// docs/timeline-json.md) and clears the scratch bits, as the fault chain's exit does.
+    mutating func releaseRules() {
+        for fault in plan.queuedFaults {
+            guard case .delay = fault.action else { continue }
+            for fromClient in [true, false] {
+                var expressions = (Match.tcp + .tcpPort(destination: fromClient, plan.port)
+                    + .packetClass(PacketClass.scratch, equal: fault.markBits)).expressions
+                if let group = plan.logGroup {
+                    expressions.append(.log(group: group, prefix: "tcplab release \(fault.selector.kind.rawValue) \(fault.timing)", queueThreshold: 1))
+                }
+                expressions += Action.setPacketClass(clear: PacketClass.scratch, set: 0)
+                rule(FaultPlan.releaseChain, expressions)
             }
         }
     }

@@ -99,7 +99,9 @@ public struct FaultPlan: Hashable, Sendable {
 
 /// A delay or duplicate: its rule queues the segment with `meta mark` bits 16-31 = `tag`, so the
 /// queue reader knows which fault caught it (`QueuedFault.tag(ofMark:)`). The reader must answer
-/// NF_ACCEPT (not NF_REPEAT, which would run this table again and queue the segment again).
+/// NF_ACCEPT (not NF_REPEAT, which would run this table again and queue the segment again), with
+/// `verdictMark(for:)`: a delay's release keeps the tag for the release chain, which logs the
+/// release and then clears it.
 public struct QueuedFault: Hashable, Sendable {
     public enum Action: Hashable, Sendable {
         case delay(DelaySpec)
@@ -137,6 +139,17 @@ public struct QueuedFault: Hashable, Sendable {
         }
     }
     public static func tag(ofMark mark: UInt32) -> UInt16 { UInt16(mark >> 16) }
+
+    /// The mark to answer NF_ACCEPT with for a segment this fault queued with `queuedMark`. A
+    /// delay keeps its tag, so the release chain (`FaultPlan.releaseChain`) recognises the
+    /// release, logs it and clears the tag; a duplicate's original and its raw-socket copy leave
+    /// with the scratch bits clear, as if they had passed the whole table (nothing logs them again).
+    public func verdictMark(for queuedMark: UInt32) -> UInt32 {
+        switch action {
+        case .delay: queuedMark & ~PacketClass.scratch | markBits
+        case .duplicate: queuedMark & ~PacketClass.scratch
+        }
+    }
 }
 
 /// One fault in rule order, whatever its verdict.

@@ -3,10 +3,12 @@ import TCPLabNetlink
 
 /// What faultproxy did with a segment, read from its NFLOG prefix.
 public enum SegmentFate: String, Codable, Sendable, CaseIterable {
-    case passed, dropped, delayed, duplicated
+    /// `delayed`: taken by a delay rule and held (logged before the queue verdict); `released`:
+    /// the same segment going on when the hold ended (logged by the release chain).
+    case passed, dropped, delayed, duplicated, released
 
-    /// Reads "tcplab pass", "tcplab drop syn", "tcplab delay data 300ms", "tcplab duplicate syn 500ms";
-    /// any other prefix means passed.
+    /// Reads "tcplab pass", "tcplab drop syn", "tcplab delay data 300ms", "tcplab duplicate syn 500ms",
+    /// "tcplab release data 300ms"; any other prefix means passed.
     public static func parse(prefix: String) -> (fate: SegmentFate, faultKind: SegmentKind?) {
         let words = prefix.split(separator: " ").map(String.init)
         guard words.count >= 2, words[0] == "tcplab" else { return (.passed, nil) }
@@ -15,6 +17,7 @@ public enum SegmentFate: String, Codable, Sendable, CaseIterable {
         case "drop": return (.dropped, kind)
         case "delay": return (.delayed, kind)
         case "duplicate": return (.duplicated, kind)
+        case "release": return (.released, kind)
         default: return (.passed, nil)
         }
     }
@@ -23,7 +26,7 @@ public enum SegmentFate: String, Codable, Sendable, CaseIterable {
     /// nominal and jitter in µs, nil for other prefixes.
     public static func timing(prefix: String) -> (delayMicroseconds: Int64, jitterMicroseconds: Int64)? {
         let words = prefix.split(separator: " ")
-        guard words.count >= 4, words[0] == "tcplab", words[1] == "delay" || words[1] == "duplicate" else { return nil }
+        guard words.count >= 4, words[0] == "tcplab", ["delay", "duplicate", "release"].contains(words[1]) else { return nil }
         let parts = words[3].split(separator: "~")
         guard let delay = try? FaultDuration(parsing: String(parts[0])) else { return nil }
         let jitter = parts.count > 1 ? (try? FaultDuration(parsing: String(parts[1]))) ?? .zero : .zero

@@ -62,12 +62,19 @@ public struct LadderView: Sendable {
         case .passed: (tail, code) = ("", event.retransmission ? "33" : nil)
         case .dropped: (tail, code) = (" ✗ dropped", "31")
         case .delayed: (tail, code) = (" ⧖ delayed" + event.faultTimingText, "35")
+        case .released: (tail, code) = (" ⧖ released" + event.heldText, "35")
         case .duplicated: (tail, code) = (" ⧉ duplicate", "36")
         }
         let fill = max(2, arrowWidth - label.count - 3)
+        // A dropped segment ends in ✗, a held one in ⧖ (it arrives on its "released" line).
+        let head: String? = switch event.fate {
+        case .dropped: "✗"
+        case .delayed: "⧖"
+        default: nil
+        }
         let line = event.from == .client
-            ? "\(label) \(String(repeating: "─", count: fill))\(event.fate == .dropped ? "✗" : "▶")"
-            : "\(event.fate == .dropped ? "✗" : "◀")\(String(repeating: "─", count: fill)) \(label)"
+            ? "\(label) \(String(repeating: "─", count: fill))\(head ?? "▶")"
+            : "\(head ?? "◀")\(String(repeating: "─", count: fill)) \(label)"
         return paint(line + tail, code)
     }
 

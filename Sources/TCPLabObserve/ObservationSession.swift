@@ -50,7 +50,11 @@ public final class ObservationSession {
                     malformedSegments += 1
                     continue
                 }
-                pcap?.append(packet: segment.packet, timestampMicroseconds: segment.timestampMicroseconds)
+                // A held segment goes into the pcap once, when it was released: stamped, like
+                // every other record, when it went on to the receiver's IP layer (prerouting).
+                if segment.fate != .delayed {
+                    pcap?.append(packet: segment.packet, timestampMicroseconds: segment.timestampMicroseconds)
+                }
                 if let event = builder.add(segment) { fresh.append(event) }
             }
         }

@@ -15,6 +15,9 @@ public struct TimelineBuilder: Sendable {
     /// The last event index and its identity, to merge a drop/delay record of a packet already
     /// logged as passed (same kernel timestamp, same bytes).
     private var lastSegment: (index: Int, timestamp: Int64, packet: [UInt8])?
+    /// Segments a delay holds, by their bytes without the TCP checksum (`heldKey`): the indexes
+    /// of their "delayed" events, oldest first.
+    private var held: [[UInt8]: [Int]] = [:]
 
     public init(serverPorts: Set<UInt16> = []) {
         self.serverPorts = serverPorts
@@ -31,8 +34,11 @@ public struct TimelineBuilder: Sendable {
     /// as the previous one logged again with a drop/delay prefix, whose event's fate it updated.
     @discardableResult
     public mutating func add(_ segment: CapturedSegment) -> TimelineEvent? {
+        // First: a release may carry the very timestamp of its hold (a fail-open queue passes it at once).
+        if segment.fate == .released, let event = release(segment) { return event }
         if let last = lastSegment, last.timestamp == segment.timestampMicroseconds, !segment.packet.isEmpty,
            last.packet == segment.packet {
+            if segment.fate == .delayed { held[Self.heldKey(segment.packet), default: []].append(last.index) }
             if segment.fate != .passed {
                 events[last.index].fate = segment.fate
                 events[last.index].faultKind = segment.faultKind
@@ -53,7 +59,53 @@ public struct TimelineBuilder: Sendable {
         let event = states[index!].classify(segment)
         events.append(event)
         lastSegment = (events.count - 1, segment.timestampMicroseconds, segment.packet)
+        if segment.fate == .delayed, !segment.packet.isEmpty { held[Self.heldKey(segment.packet), default: []].append(events.count - 1) }
         return event
+    }
+
+    /// A held segment going on: the same segment as its "delayed" event, classified then (the
+    /// sender sent it then; its release is not a retransmission and changes no sequence state),
+    /// now with the release's time and how long it was held. Nil when the hold was not seen
+    /// (the watch started during it): then it is classified like any other segment.
+    private mutating func release(_ segment: CapturedSegment) -> TimelineEvent? {
+        let key = Self.heldKey(segment.packet)
+        guard !segment.packet.isEmpty, var waiting = held[key], !waiting.isEmpty else { return nil }
+        let index = waiting.removeFirst()
+        held[key] = waiting.isEmpty ? nil : waiting
+        var event = events[index]
+        let heldFor = segment.timestampMicroseconds - event.timeUnixMicroseconds
+        event.fate = .released
+        event.offsetMicroseconds += heldFor
+        event.timeUnixMicroseconds = segment.timestampMicroseconds
+        event.heldMicroseconds = heldFor
+        if let timing = segment.faultTiming {
+            event.faultDelayMicroseconds = timing.delayMicroseconds
+            event.faultJitterMicroseconds = timing.jitterMicroseconds > 0 ? timing.jitterMicroseconds : nil
+        }
+        events.append(event)
+        lastSegment = (events.count - 1, segment.timestampMicroseconds, segment.packet)
+        return event
+    }
+}
+
+extension TimelineBuilder {
+    /// The packet with its TCP checksum zeroed. A held segment is logged twice with the same bytes
+    /// but one: on loopback the checksum is CHECKSUM_PARTIAL (only the pseudo-header sum) when the
+    /// delay rule logs it, and NFQUEUE completes it (skb_checksum_help) before handing it to
+    /// faultproxy, so the release carries the full checksum.
+    static func heldKey(_ packet: [UInt8]) -> [UInt8] {
+        guard let first = packet.first else { return packet }
+        let tcpStart: Int
+        switch first >> 4 {
+        case 4: tcpStart = Int(first & 0x0f) * 4
+        case 6 where packet.count > 6 && packet[6] == 6: tcpStart = 40
+        default: return packet
+        }
+        guard packet.count >= tcpStart + 18 else { return packet }
+        var key = packet
+        key[tcpStart + 16] = 0
+        key[tcpStart + 17] = 0
+        return key
     }
 }
 

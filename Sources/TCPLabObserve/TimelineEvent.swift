@@ -14,9 +14,10 @@ import TCPLabNetlink
 /// | `src`, `dst` | string | "10.0.0.1:4000", "[::1]:4000" |
 /// | `kind` | string | syn, synack, handshake-ack, data, ack, fin, fin-ack, peer-fin, last-ack, rst, keepalive, keepalive-ack, window-probe |
 /// | `retransmission` | bool | repeats (part of) a sequence range this side already sent |
-/// | `fate` | "passed" / "dropped" / "delayed" / "duplicated" | what faultproxy did (from the NFLOG prefix); a delayed segment is shown when it was taken, a duplicate's copy again when it comes back |
+/// | `fate` | "passed" / "dropped" / "delayed" / "released" / "duplicated" | what faultproxy did (from the NFLOG prefix); a delayed segment is shown twice: "delayed" when the rule took it, "released" when it went on (same segment, same classification), a duplicate's copy again when it comes back |
 /// | `fault_kind` | string, optional | the kind faultproxy named when it dropped, delayed or duplicated the segment |
 /// | `fault_delay_us`, `fault_jitter_us` | int, optional | delayed: how long it is held; duplicated: after how long the copy follows (nominal; the jitter when one was given) |
+/// | `held_us` | int, optional | released: how long it was held, from the "delayed" event's `unix_us` to this one's (both kernel timestamps) |
 /// | `flags` | string | tcpdump's letters: "S", "S.", ".", "P.", "F.", "R" |
 /// | `seq_rel`, `ack_rel` | int | sequence / acknowledgment relative to the sender's / receiver's ISN (SYN = 0); `ack_rel` absent without ACK |
 /// | `seq_raw`, `ack_raw` | int | the raw 32-bit numbers |
@@ -54,6 +55,8 @@ public struct TimelineEvent: Codable, Sendable, Equatable {
     public var options: [String]
     public var faultDelayMicroseconds: Int64? = nil
     public var faultJitterMicroseconds: Int64? = nil
+    /// Released: µs since the same segment's "delayed" event.
+    public var heldMicroseconds: Int64? = nil
 
     enum CodingKeys: String, CodingKey {
         case connection = "conn"
@@ -81,6 +84,7 @@ public struct TimelineEvent: Codable, Sendable, Equatable {
         case options
         case faultDelayMicroseconds = "fault_delay_us"
         case faultJitterMicroseconds = "fault_jitter_us"
+        case heldMicroseconds = "held_us"
     }
 
     /// "+1.020000s client S seq 0 win 65495 [syn, retransmission] ✗ dropped": one line for logs.
@@ -92,6 +96,7 @@ public struct TimelineEvent: Codable, Sendable, Equatable {
         case .passed: break
         case .dropped: text += " ✗ dropped"
         case .delayed: text += " ⧖ delayed" + faultTimingText
+        case .released: text += " ⧖ released" + heldText
         case .duplicated: text += " ⧉ duplicate" + (faultDelayMicroseconds.map { _ in ", copy after" + faultTimingText } ?? "")
         }
         return text
@@ -102,6 +107,13 @@ public struct TimelineEvent: Codable, Sendable, Equatable {
         guard let delay = faultDelayMicroseconds else { return "" }
         func ms(_ us: Int64) -> String { us % 1000 == 0 ? "\(us / 1000) ms" : "\(Double(us) / 1000) ms" }
         return " " + ms(delay) + (faultJitterMicroseconds.map { " ± " + ms($0) } ?? "")
+    }
+
+    /// " (held 300.4 ms)", or "" when the hold's start was not seen.
+    var heldText: String {
+        guard let held = heldMicroseconds else { return "" }
+        let tenths = (held + 50) / 100
+        return " (held \(tenths / 10).\(tenths % 10) ms)"
     }
 
     /// "+1.020000s".

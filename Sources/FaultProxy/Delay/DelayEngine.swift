@@ -80,14 +80,14 @@ final class DelayEngine {
 
     private func take(_ packet: NFQueuePacket) throws(SystemCallError) {
         let now = MonotonicClock.now()
-        // The tag has done its job: the segment leaves with the scratch bits clear, as if it had
-        // passed the whole table.
-        let mark = packet.mark & ~PacketClass.scratch
         let tag = QueuedFault.tag(ofMark: packet.mark)
         guard let fault = faults[tag] else {
+            // Not ours: it leaves with the scratch bits clear, as if it had passed the whole table.
             statistics.untagged += 1
-            return try reader.verdict(.accept, packetID: packet.id, mark: mark)
+            return try reader.verdict(.accept, packetID: packet.id, mark: packet.mark & ~PacketClass.scratch)
         }
+        // A delay's segment keeps its tag for the release chain; a duplicate's leaves clear.
+        let mark = fault.verdictMark(for: packet.mark)
         switch fault.action {
         case .delay(let spec):
             statistics.count(delayed: spec.kind)
