@@ -115,11 +115,15 @@ final class FaultProxyDelayTests: XCTestCase {
         let lines = stop(proxy)
         let all = segments(lines)
         let fins = all.filter { $0["kind"] as? String == "fin" }
-        XCTAssertEqual(fins.count, 1, "no FIN retransmission: \(fins)")
+        // The held FIN twice (taken, released), and no retransmission.
+        XCTAssertEqual(fins.map { $0["fate"] as? String }, ["delayed", "released"], "no FIN retransmission: \(fins)")
         let fin = try XCTUnwrap(fins.first)
         XCTAssertEqual(fin["fate"] as? String, "delayed")
         XCTAssertEqual(fin["from"] as? String, "client")
+        let released = try XCTUnwrap(fins.last)
+        XCTAssertGreaterThanOrEqual(seconds(released) - seconds(fin), 0.120, "released after its 120 ms")
         let peerFin = try XCTUnwrap(all.first { $0["kind"] as? String == "peer-fin" }, "\(all)")
+        XCTAssertGreaterThanOrEqual(seconds(peerFin), seconds(released), "the server's FIN answers the release")
         // The server's FIN follows the release once echo-server reads EOF and closes (a
         // userspace wake-up, so no tick-sized bound), and comes before the FIN's RTO would fire.
         let gap = seconds(peerFin) - seconds(fin)
@@ -145,8 +149,10 @@ final class FaultProxyDelayTests: XCTestCase {
         usleep(900_000)
         let all = segments(stop(proxy))
         let fins = all.filter { $0["kind"] as? String == "fin" }
-        XCTAssertEqual(fins.map { $0["fate"] as? String }, ["delayed", "passed"], "\(fins)")
-        XCTAssertEqual(fins.last?["retransmission"] as? Bool, true)
+        // Held, retransmitted (not held: fin:1), then the held original released.
+        XCTAssertEqual(fins.map { $0["fate"] as? String }, ["delayed", "passed", "released"], "\(fins)")
+        guard fins.count == 3 else { return }
+        XCTAssertEqual(fins[1]["retransmission"] as? Bool, true)
         let retransmittedAfter = seconds(fins[1]) - seconds(fins[0])
         if let failure = tolerance.check("FIN retransmission", expected: rto, observed: retransmittedAfter, timers: [rto]) {
             XCTFail(failure)
@@ -154,6 +160,7 @@ final class FaultProxyDelayTests: XCTestCase {
         let reset = try XCTUnwrap(all.last { $0["kind"] as? String == "rst" }, "the released FIN draws a RST: \(all)")
         XCTAssertEqual(reset["from"] as? String, "server")
         XCTAssertGreaterThanOrEqual(seconds(reset) - seconds(fins[0]), 0.600)
+        XCTAssertGreaterThanOrEqual(seconds(reset), seconds(fins[2]), "the RST answers the released FIN")
     }
 
     // MARK: duplicates
