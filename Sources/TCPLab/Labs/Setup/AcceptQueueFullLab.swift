@@ -77,7 +77,8 @@ enum AcceptQueueOverflow {
         let capacity = AcceptQueueModel.capacity(backlog: backlog, somaxconn: somaxconn)
         // B writes only after its request is gone: one second past the give-up covers the
         // request timer's wheel lateness (≤ 0.32 s for 1+2+4 s).
-        let hold = synAck.giveUp + 1
+        // Past the request's expiry even when its last timer fires as late as the wheel allows.
+        let hold = ctx.waitLimit(synAck.giveUp, timers: synAck.timeouts, margin: 0.5)
         let lateTimeout = (syn.retransmissions.dropFirst().first ?? syn.retransmissions.first ?? 1) + 0.5
         let run = try run(ctx, port: 7000, abortOnOverflow: 0, clientPorts: 41000, hold: hold, lateConnectTimeout: lateTimeout, capacity: capacity)
         let observation = run.observation

@@ -34,7 +34,8 @@ extension SetupLabs {
         ctx.expect("the echo works", expected: true, observed: talker.echoOK)
 
         // 2. The client stays silent past the server's give-up, then writes.
-        let silence = synAck.giveUp + 1
+        // Past the request's expiry even when its last timer fires as late as the wheel allows.
+        let silence = ctx.waitLimit(synAck.giveUp, timers: synAck.timeouts, margin: 0.5)
         fault = try ctx.faultproxy("handshake-ack")
         let silent = try lab.echoClient(["--hold", "\(silence)s"])
         observation = fault.stop()
