@@ -4,21 +4,8 @@ import XCTest
 
 /// A held segment in the timeline twice — when the delay rule took it and when faultproxy
 /// released it — checked against tcpdump on the namespace's loopback and against the pcap.
-final class FaultProxyReleaseTests: XCTestCase {
-    var lab: LabNamespace!
-    var directory: URL!
-
-    override func setUpWithError() throws {
-        guard geteuid() == 0 else { throw XCTSkip("needs root (CAP_NET_ADMIN) to create network namespaces and bind an NFQUEUE") }
-        lab = try LabNamespace(prefix: "tcplab-release")
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("tcplab-release-\(getpid())-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDown() {
-        lab?.delete()
-        if let directory { try? FileManager.default.removeItem(at: directory) }
-    }
+final class FaultProxyReleaseTests: WitnessedNamespaceTestCase {
+    override class var prefix: String { "tcplab-release" }
 
     /// The hold is the delay plus faultproxy's read of the queue and its timer's lateness: the
     /// delay benchmark measures p99 < 1 ms on an idle machine (docs/benchmarks.md); with other
@@ -34,9 +21,8 @@ final class FaultProxyReleaseTests: XCTestCase {
     func testHeldSynAckIsShownWhenTakenAndWhenReleased() throws {
         let capture = directory.appendingPathComponent("witness.pcap").path
         let pcap = directory.appendingPathComponent("faultproxy.pcap").path
-        let tcpdump = try lab.spawn(["tcpdump", "--immediate-mode", "-U", "-n", "-i", "lo", "-w", capture, "tcp port 7000"])
+        let tcpdump = try startWitness(port: 7000, capture: capture)
         defer { tcpdump.stop() }
-        XCTAssertTrue(tcpdump.waitForError(timeout: 10) { $0.contains("listening on") }, tcpdump.standardError)
         let server = try lab.startEchoServer()
         defer { server.stop() }
         let proxy = try lab.spawn([try LabBinaries.path("faultproxy"), "--delay", "synack=300ms", "--target", "7000",
@@ -72,7 +58,7 @@ final class FaultProxyReleaseTests: XCTestCase {
         let connect = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(client.standardOutput.utf8)) as? [String: Any])?["connect_ms"] as? Double)
 
         // tcpdump -i lo: its tap runs before prerouting, so it sees the SYN-ACK once, when it was taken.
-        let witness = FaultProxyTimelineTests.tcpdumpLines(try CommandRunner.run(["tcpdump", "-n", "-tt", "-r", capture]).standardOutput)
+        let witness = try Self.witnessedSegments(capture)
         let witnessSynAcks = witness.filter { $0.flags == "S." }
         XCTAssertEqual(witnessSynAcks.count, 1, "\(witness)")
         let atHold = abs((witnessSynAcks.first?.micros ?? 0) - micros(held))
@@ -82,7 +68,7 @@ final class FaultProxyReleaseTests: XCTestCase {
         XCTAssertEqual(witness.count, segments.count - 1, "every segment once, the SYN-ACK at its hold")
 
         // faultproxy's pcap: the SYN-ACK once, at the release.
-        let readBack = FaultProxyTimelineTests.tcpdumpLines(try CommandRunner.run(["tcpdump", "-n", "-tt", "-r", pcap]).standardOutput)
+        let readBack = try Self.witnessedSegments(pcap)
         XCTAssertEqual(readBack.count, segments.count - 1)
         let pcapSynAcks = readBack.filter { $0.flags == "S." }
         XCTAssertEqual(pcapSynAcks.map(\.micros), [micros(released)], "the pcap has the SYN-ACK at its release")

@@ -3,39 +3,14 @@ import TCPLab
 import XCTest
 
 /// faultproxy's timeline against an independent witness: tcpdump on the namespace's loopback.
-final class FaultProxyTimelineTests: XCTestCase {
-    var lab: LabNamespace!
-    var directory: URL!
-
-    override func setUpWithError() throws {
-        guard geteuid() == 0 else { throw XCTSkip("needs root (CAP_NET_ADMIN) to create network namespaces; CI runs as root") }
-        lab = try LabNamespace(prefix: "tcplab-timeline")
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("tcplab-timeline-\(getpid())-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDown() {
-        lab?.delete()
-        if let directory { try? FileManager.default.removeItem(at: directory) }
-    }
-
-    /// (unix µs, "S"/"S."/... flags, payload length) per packet, as tcpdump -tt prints them.
-    static func tcpdumpLines(_ text: String) -> [(micros: Int64, flags: String, length: Int)] {
-        text.split(separator: "\n").compactMap { line in
-            guard let space = line.firstIndex(of: " "), let seconds = Double(line[..<space]),
-                  let flagsStart = line.range(of: "Flags ["), let flagsEnd = line[flagsStart.upperBound...].firstIndex(of: "]"),
-                  let lengthRange = line.range(of: "length ", options: .backwards) else { return nil }
-            let length = Int(line[lengthRange.upperBound...].prefix { $0.isNumber }) ?? 0
-            return (Int64((seconds * 1e6).rounded()), String(line[flagsStart.upperBound..<flagsEnd]), length)
-        }
-    }
+final class FaultProxyTimelineTests: WitnessedNamespaceTestCase {
+    override class var prefix: String { "tcplab-timeline" }
 
     func testTimelineMatchesTcpdumpSegmentForSegment() throws {
         let capture = directory.appendingPathComponent("witness.pcap").path
         let pcap = directory.appendingPathComponent("faultproxy.pcap").path
-        let tcpdump = try lab.spawn(["tcpdump", "--immediate-mode", "-U", "-n", "-i", "lo", "-w", capture, "tcp port 7001"])
+        let tcpdump = try startWitness(port: 7001, capture: capture)
         defer { tcpdump.stop() }
-        XCTAssertTrue(tcpdump.waitForError(timeout: 10) { $0.contains("listening on") }, tcpdump.standardError)
         let server = try lab.spawn([try LabBinaries.path("echo-server")])
         defer { server.stop() }
         let proxy = try lab.spawn([try LabBinaries.path("faultproxy"), "--drop", "synack:2", "--timeline", "json", "--states", "--pcap", pcap])
@@ -68,7 +43,7 @@ final class FaultProxyTimelineTests: XCTestCase {
         XCTAssertTrue(states.contains { $0["side"] as? String == "client" && $0["state"] as? String == "TIME_WAIT" }, "\(states)")
 
         // The witness: every segment tcpdump saw on lo, with the same flags and length, within 1 ms.
-        let witness = Self.tcpdumpLines(try CommandRunner.run(["tcpdump", "-n", "-tt", "-r", capture]).standardOutput)
+        let witness = try Self.witnessedSegments(capture)
         XCTAssertEqual(witness.count, segments.count, "tcpdump saw \(witness.count) segments, the timeline \(segments.count)")
         var worst: Int64 = 0
         for (seen, event) in zip(witness, segments) {
