@@ -100,10 +100,7 @@ public enum NFLogMessage {
                 record.hwProtocol = try value.u16be(0, "nfulnl_msg_packet_hdr.hw_protocol")
                 record.hook = try value.u8(2, "nfulnl_msg_packet_hdr.hook")
             case .timestamp:
-                // struct nfulnl_msg_packet_timestamp { __aligned_be64 sec; __aligned_be64 usec; }
-                let seconds = try value.u64be(0, "NFULA_TIMESTAMP.sec")
-                let microseconds = try value.u64be(8, "NFULA_TIMESTAMP.usec")
-                record.timestampMicroseconds = Int64(bitPattern: seconds) &* 1_000_000 &+ Int64(bitPattern: microseconds)
+                record.timestampMicroseconds = try value.packetTimestampMicroseconds("NFULA_TIMESTAMP")
             case .mark:
                 record.mark = try value.u32be(0, "NFULA_MARK")
             case .inputInterface:

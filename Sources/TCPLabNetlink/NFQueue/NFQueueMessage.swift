@@ -146,10 +146,7 @@ public enum NFQueueMessage {
             case .mark:
                 packet.mark = try value.u32be(0, "NFQA_MARK")
             case .timestamp:
-                // struct nfqnl_msg_packet_timestamp { __aligned_be64 sec; __aligned_be64 usec; }
-                let seconds = try value.u64be(0, "NFQA_TIMESTAMP.sec")
-                let microseconds = try value.u64be(8, "NFQA_TIMESTAMP.usec")
-                packet.timestampMicroseconds = Int64(bitPattern: seconds) &* 1_000_000 &+ Int64(bitPattern: microseconds)
+                packet.timestampMicroseconds = try value.packetTimestampMicroseconds("NFQA_TIMESTAMP")
             case .inputInterface:
                 packet.inputInterface = try value.u32be(0, "NFQA_IFINDEX_INDEV")
             case .outputInterface:

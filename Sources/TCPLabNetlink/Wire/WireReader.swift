@@ -64,3 +64,13 @@ public struct WireReader: Sendable {
         return Array(bytes[offset..<(offset + length)])
     }
 }
+
+extension WireReader {
+    /// The packet timestamp nfnetlink_log and nfnetlink_queue both send (struct
+    /// nfulnl_msg_packet_timestamp / nfqnl_msg_packet_timestamp: __aligned_be64 sec, usec), in µs.
+    public func packetTimestampMicroseconds(_ attribute: String) throws(WireFormatError) -> Int64 {
+        let seconds = try u64be(0, "\(attribute).sec")
+        let microseconds = try u64be(8, "\(attribute).usec")
+        return Int64(bitPattern: seconds) &* 1_000_000 &+ Int64(bitPattern: microseconds)
+    }
+}
