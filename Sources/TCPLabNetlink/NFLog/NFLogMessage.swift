@@ -4,7 +4,6 @@ public enum NFLogMessage {
     static let subsystem: UInt8 = 4           // NFNL_SUBSYS_ULOG
     static let packetType: UInt8 = 0          // NFULNL_MSG_PACKET
     static let configType: UInt8 = 1          // NFULNL_MSG_CONFIG
-    static let requestFlags: UInt16 = 0x1 | 0x4  // NLM_F_REQUEST | NLM_F_ACK
 
     /// NFULA_CFG_CMD commands.
     public enum Command: UInt8, Sendable {
@@ -28,18 +27,8 @@ public enum NFLogMessage {
     public static var packetMessageType: UInt16 { UInt16(subsystem) << 8 | UInt16(packetType) }
     public static var configMessageType: UInt16 { UInt16(subsystem) << 8 | UInt16(configType) }
 
-    /// nfgenmsg: family, version 0, res_id (the group) big-endian.
-    static func nfgenmsg(family: UInt8, group: UInt16) -> [UInt8] {
-        var bytes: [UInt8] = [family, 0]  // NFNETLINK_V0
-        bytes.appendNetworkOrder(group)
-        return bytes
-    }
-
     static func config(group: UInt16, family: UInt8 = 0, sequence: UInt32, attributes: [[UInt8]]) -> [UInt8] {
-        NetlinkWireMessage.encode(
-            type: configMessageType, flags: requestFlags, sequence: sequence,
-            payload: nfgenmsg(family: family, group: group) + attributes.flatMap { $0 }
-        )
+        NfnetlinkRequest.encode(type: configMessageType, family: family, resource: group, sequence: sequence, attributes: attributes)
     }
 
     /// NFULA_CFG_CMD (bind, unbind, ...).
@@ -62,19 +51,15 @@ public enum NFLogMessage {
     /// NFULA_CFG_QTHRESH (big-endian): how many packets the kernel batches before sending.
     /// 1 means every packet is delivered at once.
     public static func queueThreshold(_ count: UInt32, group: UInt16, sequence: UInt32) -> [UInt8] {
-        var payload: [UInt8] = []
-        payload.appendNetworkOrder(count)
-        return config(group: group, sequence: sequence, attributes: [
-            NetlinkWireAttribute.encode(type: ConfigAttribute.queueThreshold.rawValue, payload: payload)
+        config(group: group, sequence: sequence, attributes: [
+            NetlinkWireAttribute.encode(type: ConfigAttribute.queueThreshold.rawValue, networkOrder: count)
         ])
     }
 
     /// NFULA_CFG_TIMEOUT (big-endian, 1/100 s): the flush timer for a partly filled batch.
     public static func flushTimeout(centiseconds: UInt32, group: UInt16, sequence: UInt32) -> [UInt8] {
-        var payload: [UInt8] = []
-        payload.appendNetworkOrder(centiseconds)
-        return config(group: group, sequence: sequence, attributes: [
-            NetlinkWireAttribute.encode(type: ConfigAttribute.timeout.rawValue, payload: payload)
+        config(group: group, sequence: sequence, attributes: [
+            NetlinkWireAttribute.encode(type: ConfigAttribute.timeout.rawValue, networkOrder: centiseconds)
         ])
     }
 

@@ -6,7 +6,6 @@ public enum NFQueueMessage {
     static let packetType: UInt8 = 0             // NFQNL_MSG_PACKET
     static let verdictType: UInt8 = 1            // NFQNL_MSG_VERDICT
     static let configType: UInt8 = 2             // NFQNL_MSG_CONFIG
-    static let requestFlags: UInt16 = 0x1 | 0x4  // NLM_F_REQUEST | NLM_F_ACK
 
     public static var packetMessageType: UInt16 { UInt16(subsystem) << 8 | UInt16(packetType) }
     public static var verdictMessageType: UInt16 { UInt16(subsystem) << 8 | UInt16(verdictType) }
@@ -50,18 +49,8 @@ public enum NFQueueMessage {
         case drop = 0, accept = 1
     }
 
-    /// nfgenmsg: family, version 0, res_id (the queue number) big-endian.
-    static func nfgenmsg(family: UInt8, queue: UInt16) -> [UInt8] {
-        var bytes: [UInt8] = [family, 0]  // NFNETLINK_V0
-        bytes.appendNetworkOrder(queue)
-        return bytes
-    }
-
     static func config(queue: UInt16, sequence: UInt32, attributes: [[UInt8]]) -> [UInt8] {
-        NetlinkWireMessage.encode(
-            type: configMessageType, flags: requestFlags, sequence: sequence,
-            payload: nfgenmsg(family: 0, queue: queue) + attributes.flatMap { $0 }
-        )
+        NfnetlinkRequest.encode(type: configMessageType, resource: queue, sequence: sequence, attributes: attributes)
     }
 
     /// NFQA_CFG_CMD: struct nfqnl_msg_config_cmd { __u8 command; __u8 _pad; __be16 pf; } (pf unused since 3.8).
@@ -83,22 +72,16 @@ public enum NFQueueMessage {
 
     /// NFQA_CFG_QUEUE_MAXLEN (big-endian): how many packets may wait for a verdict at once.
     public static func maximumLength(_ packets: UInt32, queue: UInt16, sequence: UInt32) -> [UInt8] {
-        var payload: [UInt8] = []
-        payload.appendNetworkOrder(packets)
-        return config(queue: queue, sequence: sequence, attributes: [
-            NetlinkWireAttribute.encode(type: ConfigAttribute.queueMaximumLength.rawValue, payload: payload)
+        config(queue: queue, sequence: sequence, attributes: [
+            NetlinkWireAttribute.encode(type: ConfigAttribute.queueMaximumLength.rawValue, networkOrder: packets)
         ])
     }
 
     /// NFQA_CFG_MASK + NFQA_CFG_FLAGS (both big-endian): set exactly the bits in `mask` to `flags`.
     public static func flags(_ flags: Flags, mask: Flags, queue: UInt16, sequence: UInt32) -> [UInt8] {
-        var maskPayload: [UInt8] = []
-        maskPayload.appendNetworkOrder(mask.rawValue)
-        var flagsPayload: [UInt8] = []
-        flagsPayload.appendNetworkOrder(flags.rawValue)
-        return config(queue: queue, sequence: sequence, attributes: [
-            NetlinkWireAttribute.encode(type: ConfigAttribute.mask.rawValue, payload: maskPayload),
-            NetlinkWireAttribute.encode(type: ConfigAttribute.flags.rawValue, payload: flagsPayload),
+        config(queue: queue, sequence: sequence, attributes: [
+            NetlinkWireAttribute.encode(type: ConfigAttribute.mask.rawValue, networkOrder: mask.rawValue),
+            NetlinkWireAttribute.encode(type: ConfigAttribute.flags.rawValue, networkOrder: flags.rawValue),
         ])
     }
 
@@ -109,14 +92,12 @@ public enum NFQueueMessage {
         var header: [UInt8] = []
         header.appendNetworkOrder(verdict.rawValue)
         header.appendNetworkOrder(packetID)
-        var attributes = NetlinkWireAttribute.encode(type: PacketAttribute.verdictHeader.rawValue, payload: header)
+        var attributes = [NetlinkWireAttribute.encode(type: PacketAttribute.verdictHeader.rawValue, payload: header)]
         if let mark {
-            var payload: [UInt8] = []
-            payload.appendNetworkOrder(mark)
-            attributes += NetlinkWireAttribute.encode(type: PacketAttribute.mark.rawValue, payload: payload)
+            attributes.append(NetlinkWireAttribute.encode(type: PacketAttribute.mark.rawValue, networkOrder: mark))
         }
-        return NetlinkWireMessage.encode(type: verdictMessageType, flags: 0x1, sequence: sequence,
-                                         payload: nfgenmsg(family: 0, queue: queue) + attributes)
+        return NfnetlinkRequest.encode(type: verdictMessageType, flags: NfnetlinkRequest.unacknowledgedFlags, resource: queue,
+                                       sequence: sequence, attributes: attributes)
     }
 
     /// One item of a received datagram.
