@@ -43,9 +43,10 @@ struct FaultSession {
         // Bind the NFLOG group before the rules exist, so the first segment is already seen.
         let watch = try observation.map { try ObservationSession(port: plan.port, group: $0.group, states: $0.states, pcap: $0.pcap != nil) }
         let nftables = try NFTablesClient()
-        // Delays and duplicates: bind the queue before the rules can send segments to it.
+        // Delays, duplicates and drops of this host's own segments: bind the queue before the
+        // rules can send segments to it.
         var livePlan = plan
-        let delays = try plan.queuedFaults.isEmpty ? nil : startDelays(&livePlan, nftables)
+        let delays = try plan.queuedFaults.isEmpty && plan.drops.isEmpty ? nil : startDelays(&livePlan, nftables)
         let table = try livePlan.linearize()
         try nftables.install(table)
         defer { try? nftables.deleteTable(family: table.family, name: table.name) }
@@ -104,7 +105,7 @@ struct FaultSession {
             }
         }
         let counters = try nftables.ruleCounters(family: table.family, table: table.name)
-        if let delays {
+        if let delays, !plan.queuedFaults.isEmpty {
             let report = DelayReport(engine: delays, counters: counters, plan: livePlan)
             if json { JSONLines.emit(DelayReportLine(queue: report)) }
             printError("faultproxy: " + report.summary)
@@ -112,11 +113,13 @@ struct FaultSession {
         report(DropReport(counters: counters, plan: plan))
     }
 
-    /// Binds the queue and picks the queue statement this kernel has; says which on stderr.
+    /// Binds the queue and picks the queue statement this kernel has; says which on stderr when
+    /// delays or duplicates use it (drops only queue this host's own segments, silently).
     private func startDelays(_ plan: inout FaultPlan, _ nftables: NFTablesClient) throws -> DelayEngine {
         plan.nativeQueue = try nftables.supportsNativeQueue()
         let engine = try DelayEngine(plan: plan, queueCapacity: queueCapacity, log: { printError("faultproxy: \($0)") })
         plan.queueNumber = engine.queueNumber
+        guard !plan.queuedFaults.isEmpty else { return engine }
         printError(plan.nativeQueue
             ? "faultproxy: queueing delayed/duplicated segments to NFQUEUE \(plan.queueNumber) with the native nft queue statement"
             : "faultproxy: queueing delayed/duplicated segments to NFQUEUE \(plan.queueNumber) with the x_tables NFQUEUE target (nft_compat; this kernel has no native nft queue)")

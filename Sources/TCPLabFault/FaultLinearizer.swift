@@ -1,12 +1,21 @@
 import TCPLabNetlink
 
 extension FaultPlan {
+    /// Segments that arrive (from the wire, from loopback, to be forwarded).
     public static let baseChain = "prerouting"
+    /// Segments this host sends itself through a real interface (loopback is left to prerouting,
+    /// which sees every loopback segment once).
+    public static let outputChain = "output"
+    /// Where a drop goes: a segment that arrived is dropped; a host's own segment is queued and
+    /// then dropped by faultproxy, so its sender's kernel sees loss on the wire (see `loseRules`).
+    public static let loseChain = "lose"
     public static let faultChain = "fault"
     public static let emptinessChain = "empty"
     public static let recentSet = "recent"
     /// A second base chain on the same hook, for segments a delay held (see `releaseRules`).
     public static let releaseChain = "release"
+    /// The same for a host's own held segments, which resume at the output hook.
+    public static let outputReleaseChain = "release_output"
     /// After conntrack (-200): on loopback the ct was attached at OUTPUT and the skb keeps it.
     public static let basePriority: Int32 = -150
     /// Right after the fault chain's hook entry: a queued segment's NF_ACCEPT resumes here.
@@ -55,7 +64,9 @@ struct FaultLinearizer {
     var needsWindowState: Bool { classified.contains(.keepalive) || classified.contains(.windowProbe) }
 
     mutating func table() throws(FaultSpecError) -> NFTTable {
-        scopeRules()
+        scopeRules(chain: FaultPlan.baseChain, local: false)
+        rule(FaultPlan.outputChain, Match.outputToLoopback.expressions + [.verdict(.accept)])
+        scopeRules(chain: FaultPlan.outputChain, local: true)
         if needsEmptiness { rule(FaultPlan.faultChain, [.verdict(.jump(FaultPlan.emptinessChain))]) }
         if needsIdle { idleRules() }
         if needsFinState { finStateRules() }
@@ -66,15 +77,22 @@ struct FaultLinearizer {
 
         var chains = [
             NFTChain(name: FaultPlan.baseChain, hook: .prerouting, priority: FaultPlan.basePriority),
+            NFTChain(name: FaultPlan.outputChain, hook: .output, priority: FaultPlan.basePriority),
             NFTChain(name: FaultPlan.faultChain, hook: nil),
         ]
+        if !plan.drops.isEmpty {
+            chains.append(NFTChain(name: FaultPlan.loseChain, hook: nil))
+            loseRules()
+        }
         if needsEmptiness {
             chains.append(NFTChain(name: FaultPlan.emptinessChain, hook: nil))
             emptinessRules()
         }
         if !plan.delays.isEmpty {
             chains.append(NFTChain(name: FaultPlan.releaseChain, hook: .prerouting, priority: FaultPlan.releasePriority))
-            releaseRules()
+            chains.append(NFTChain(name: FaultPlan.outputReleaseChain, hook: .output, priority: FaultPlan.releasePriority))
+            releaseRules(chain: FaultPlan.releaseChain)
+            releaseRules(chain: FaultPlan.outputReleaseChain)
         }
         let sets = needsIdle ? [NFTSet(name: FaultPlan.recentSet, keyLength: 4, dynamic: true, timeoutMilliseconds: idleMilliseconds)] : []
         return NFTTable(family: .inet, name: plan.tableName, owned: true, chains: chains, sets: sets, rules: rules)
@@ -93,17 +111,38 @@ struct FaultLinearizer {
 
     // MARK: Scope
 
-    /// Only TCP to or from the port enters the fault chain, its scratch bits cleared and the
-    /// sender noted. `goto`, so a self-connection (sport == dport) is handled once.
-    mutating func scopeRules() {
+    /// Only TCP to or from the port enters the fault chain, its scratch bits cleared, the sender
+    /// noted, and whether this host sent it. `goto`, so a self-connection (sport == dport) is
+    /// handled once.
+    mutating func scopeRules(chain: String, local: Bool) {
         for fromClient in [true, false] {
+            let bits = (fromClient ? PacketClass.fromClient : 0) | (local ? PacketClass.local : 0)
             rule(
-                FaultPlan.baseChain,
+                chain,
                 (Match.tcp + .tcpPort(destination: fromClient, plan.port)).expressions
-                    + Action.setPacketClass(clear: PacketClass.scratch, set: fromClient ? PacketClass.fromClient : 0)
+                    + Action.setPacketClass(clear: PacketClass.scratch, set: bits)
                     + [.verdict(.goto(FaultPlan.faultChain))]
             )
         }
+    }
+
+    /// A segment that arrived is simply dropped: to its sender it was lost on the wire. A host's
+    /// own segment must not be: a drop at output (or a qdisc or egress drop) fails the send
+    /// locally, and TCP retries without counting a retransmission (every SYN-ACK dropped at
+    /// the server's output: 12 SYN-ACKs for tcp_synack_retries=2 instead of 8). Queued to
+    /// NFQUEUE the send succeeds; faultproxy's queue reader then gives the drop verdict.
+    mutating func loseRules() {
+        rule(
+            FaultPlan.loseChain,
+            Match.packetClass(has: PacketClass.local).expressions
+                + Action.setPacketClass(clear: PacketClass.scratch, set: UInt32(FaultPlan.loseTag) << 16)
+                + [queueStatement]
+        )
+        rule(FaultPlan.loseChain, [.verdict(.drop)])
+    }
+
+    var queueStatement: NFTExpression {
+        plan.nativeQueue ? .queue(number: plan.queueNumber, bypass: true) : .xtQueue(number: plan.queueNumber, bypass: true)
     }
 
     // MARK: Classification
@@ -302,11 +341,11 @@ struct FaultLinearizer {
         var expressions: [NFTExpression] = counted ? [.counter] : []
         if let group = plan.logGroup {
             let timing = fault.timing.map { " \($0)" } ?? ""
-            expressions.append(.log(group: group, prefix: "tcplab \(fault.verb) \(fault.selector.kind.rawValue)\(timing)", queueThreshold: 1))
+            expressions += Action.stampedLog(group: group, prefix: "tcplab \(fault.verb) \(fault.selector.kind.rawValue)\(timing)")
         }
-        guard let tag = fault.queueTag else { return expressions + [.verdict(.drop)] }
+        guard let tag = fault.queueTag else { return expressions + [.verdict(.goto(FaultPlan.loseChain))] }
         expressions += Action.setPacketClass(clear: PacketClass.scratch, set: UInt32(tag) << 16)
-        expressions.append(plan.nativeQueue ? .queue(number: plan.queueNumber, bypass: true) : .xtQueue(number: plan.queueNumber, bypass: true))
+        expressions.append(queueStatement)
         return expressions
     }
 
@@ -351,24 +390,24 @@ struct FaultLinearizer {
     /// only on this port: another table's tags are not ours. The rule logs the release (the NFLOG
     /// timestamp is then the release's, unless the skb already carries a receive timestamp, see
     /// docs/timeline-json.md) and clears the scratch bits, as the fault chain's exit does.
-    mutating func releaseRules() {
+    mutating func releaseRules(chain: String) {
         for fault in plan.queuedFaults {
             guard case .delay = fault.action else { continue }
             for fromClient in [true, false] {
                 var expressions = (Match.tcp + .tcpPort(destination: fromClient, plan.port)
                     + .packetClass(PacketClass.scratch, equal: fault.markBits)).expressions
                 if let group = plan.logGroup {
-                    expressions.append(.log(group: group, prefix: "tcplab release \(fault.selector.kind.rawValue) \(fault.timing)", queueThreshold: 1))
+                    expressions += Action.stampedLog(group: group, prefix: "tcplab release \(fault.selector.kind.rawValue) \(fault.timing)")
                 }
                 expressions += Action.setPacketClass(clear: PacketClass.scratch, set: 0)
-                rule(FaultPlan.releaseChain, expressions)
+                rule(chain, expressions)
             }
         }
     }
 
     mutating func exitRules() {
         if let group = plan.logGroup {
-            rule(FaultPlan.faultChain, [.log(group: group, prefix: "tcplab pass", queueThreshold: 1)])
+            rule(FaultPlan.faultChain, Action.stampedLog(group: group, prefix: "tcplab pass"))
         }
         rule(FaultPlan.faultChain, Action.setPacketClass(clear: PacketClass.scratch, set: 0))
     }

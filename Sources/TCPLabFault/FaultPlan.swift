@@ -47,6 +47,10 @@ public struct FaultPlan: Hashable, Sendable {
         self.keepaliveIdle = keepaliveIdle
     }
 
+    /// The queue tag of a host's own segment that a drop took (see `FaultLinearizer.loseRules`):
+    /// the queue reader answers it NF_DROP. Delays and duplicates number theirs from 1.
+    public static let loseTag: UInt16 = 0xffff
+
     /// `faultproxy_<pid>`: one table per faultproxy process, so two never fight over rules.
     public static func defaultTableName(pid: Int32 = currentProcessID()) -> String { "faultproxy_\(pid)" }
 
@@ -72,7 +76,7 @@ public struct FaultPlan: Hashable, Sendable {
         if faults.isEmpty && logGroup == nil {
             throw FaultSpecError("nothing to do: give at least one --drop, --delay or --duplicate (or a log group to only watch)")
         }
-        guard faults.count <= 0xffff else { throw FaultSpecError("too many faults (at most 65535)") }
+        guard faults.count < Self.loseTag else { throw FaultSpecError("too many faults (at most \(Self.loseTag - 1))") }
         // Rules run in order: a delay or duplicate behind a fault that takes every such segment never sees one.
         let all = faults
         for (index, fault) in all.enumerated() where fault.queueTag != nil {

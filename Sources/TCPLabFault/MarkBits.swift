@@ -37,6 +37,8 @@ public enum PacketClass {
     public static let empty: UInt32 = 1 << 17
     /// The connection's id was not in the recent-activity set: nothing moved for a while.
     public static let idle: UInt32 = 1 << 18
+    /// This host sent the segment (it entered at the output hook, not prerouting).
+    public static let local: UInt32 = 1 << 27
 
     /// The kinds that need state or several rules to recognise get a bit set by classification;
     /// the others (syn, synack, rst, data, any) are matched directly in the fault rule.

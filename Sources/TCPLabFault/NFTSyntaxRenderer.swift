@@ -125,6 +125,8 @@ struct RuleDecompiler {
             case .nfproto: Operand(text: "meta nfproto", format: .nfproto)
             case .l4proto: Operand(text: "meta l4proto", format: .l4proto)
             case .mark: Operand(text: "meta mark", format: .hostHex)
+            case .outputInterface: Operand(text: "meta oif", format: .hostInteger)
+            case .timeNanoseconds: Operand(text: "meta time", format: .hostInteger)
             }
         case .ct(let key, let direction, let destination):
             let prefix = direction.map { "ct \($0 == .original ? "original" : "reply") " } ?? "ct "
@@ -163,6 +165,12 @@ struct RuleDecompiler {
             statements.append("\(op == .add ? "add" : "update") @\(set) { \(element) }")
         case .metaSet(let key, let source):
             guard let operand = registers[source] else { return note("set from an empty register") }
+            // The stamped log (Action.stampedLog) saves the mark, lends it the kernel's clock for
+            // one log and restores it: nft syntax has no saved registers, so say it in words.
+            if key == .mark, operand.text == "meta time" {
+                return note("each log carries meta time's low 32 bits as its mark, restored after it")
+            }
+            if key == .mark, operand.text == "meta mark", operand.mask == nil { return }
             statements.append("meta \(Self.metaKeyName(key)) set \(Self.assignment(operand))")
         case .ctSet(let key, let source):
             guard let operand = registers[source] else { return note("set from an empty register") }
@@ -190,7 +198,7 @@ struct RuleDecompiler {
         }
     }
 
-    mutating func note(_ text: String) { notes.append(text) }
+    mutating func note(_ text: String) { if !notes.contains(text) { notes.append(text) } }
 
     static func metaKeyName(_ key: NFTExpression.MetaKey) -> String {
         switch key {
@@ -198,6 +206,8 @@ struct RuleDecompiler {
         case .nfproto: "nfproto"
         case .l4proto: "l4proto"
         case .mark: "mark"
+        case .outputInterface: "oif"
+        case .timeNanoseconds: "time"
         }
     }
 

@@ -78,6 +78,11 @@ struct Match {
     static func packetClass(has bits: UInt32) -> Match { packetClass(bits, equal: bits) }
     static func packetClass(lacks bits: UInt32) -> Match { packetClass(bits, equal: 0) }
 
+    /// `meta oif 1`: leaving through loopback (its ifindex is 1 in every namespace).
+    static let outputToLoopback = Match(expressions: [
+        .meta(key: .outputInterface, destination: .r0), .cmp(op: .eq, source: .r0, data: UInt32(1).hostBytes),
+    ])
+
     /// `ct mark & bits == value`
     static func connectionState(_ bits: UInt32, equal value: UInt32) -> Match {
         Match(expressions: [
@@ -124,6 +129,21 @@ enum Action {
             .ct(key: .mark, destination: .r0),
             .bitwise(source: .r0, destination: .r0, mask: (~(clear | set)).hostBytes, xor: set.hostBytes),
             .ctSet(key: .mark, source: .r0),
+        ]
+    }
+
+    /// `log group N prefix "..."`, with the kernel's clock in the logged mark. NFLOG puts its own
+    /// timestamp on a packet only at prerouting, input and forward, so a host's own segments
+    /// logged at output would come without one. The rule therefore saves the mark, puts the low
+    /// 32 bits of `meta time` (ns since the epoch, read as the rule runs) there for the log to
+    /// carry as NFULA_MARK, and restores it: `KernelClockStamp` turns it back into a time.
+    static func stampedLog(group: UInt16, prefix: String) -> [NFTExpression] {
+        [
+            .meta(key: .mark, destination: .r4),
+            .meta(key: .timeNanoseconds, destination: .r2),
+            .metaSet(key: .mark, source: .r2),
+            .log(group: group, prefix: prefix, queueThreshold: 1),
+            .metaSet(key: .mark, source: .r4),
         ]
     }
 

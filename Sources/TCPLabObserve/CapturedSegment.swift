@@ -1,5 +1,6 @@
 import TCPLabFault
 import TCPLabNetlink
+import TCPLabSystem
 
 /// What faultproxy did with a segment, read from its NFLOG prefix.
 public enum SegmentFate: String, Codable, Sendable, CaseIterable {
@@ -63,11 +64,14 @@ public struct CapturedSegment: Sendable, Equatable {
         self.packet = packet
     }
 
-    /// Parses an NFLOG record. A record without a kernel timestamp gets `fallbackMicroseconds`.
-    public init(record: NFLogRecord, fallbackMicroseconds: Int64 = 0) throws(PacketParseError) {
+    /// Parses an NFLOG record. One without NFLOG's timestamp (a host's own segment, logged at
+    /// output) takes the kernel time its log rule stamped into the mark (`KernelClockStamp`),
+    /// placed by `readAt`, the reader's wall clock (ns) when the record arrived.
+    public init(record: NFLogRecord, readAt: Int64 = WallClock.nowNanoseconds()) throws(PacketParseError) {
         let (fate, kind) = SegmentFate.parse(prefix: record.prefix)
+        let stamped = KernelClockStamp(mark: record.mark).nanoseconds(readAt: readAt) / 1000
         self.init(
-            timestampMicroseconds: record.timestampMicroseconds ?? fallbackMicroseconds,
+            timestampMicroseconds: record.timestampMicroseconds ?? stamped,
             header: try PacketParser.parse(record.packet), fate: fate, faultKind: kind, packet: record.packet
         )
         faultTiming = SegmentFate.timing(prefix: record.prefix)

@@ -45,8 +45,9 @@ public final class ObservationSession {
         for _ in 0..<256 {
             let records = try reader.read(timeout: .zero)
             if records.isEmpty { break }
+            let readAt = WallClock.nowNanoseconds()
             for record in records {
-                guard let segment = try? CapturedSegment(record: record) else {
+                guard let segment = try? CapturedSegment(record: record, readAt: readAt) else {
                     malformedSegments += 1
                     continue
                 }

@@ -63,9 +63,5 @@ public final class SocketStateWatcher {
     }
 
     /// CLOCK_REALTIME in µs, the clock NFLOG timestamps use.
-    public static func nowMicroseconds() -> Int64 {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_nsec) / 1000
-    }
+    public static func nowMicroseconds() -> Int64 { WallClock.nowMicroseconds() }
 }

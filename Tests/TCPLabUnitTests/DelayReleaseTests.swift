@@ -19,7 +19,9 @@ final class DelayReleaseTests: XCTestCase {
         let table = try plan().linearize()
         XCTAssertEqual(table.chains.filter { $0.hook != nil }, [
             NFTChain(name: "prerouting", hook: .prerouting, priority: -150),
+            NFTChain(name: "output", hook: .output, priority: -150),
             NFTChain(name: "release", hook: .prerouting, priority: -149),
+            NFTChain(name: "release_output", hook: .output, priority: -149),
         ])
         let onlyDrops = try FaultPlan(port: 7000, drops: [DropSpec(.syn)], logGroup: 1, tableName: "t").linearize()
         XCTAssertFalse(onlyDrops.chains.contains { $0.name == "release" }, "no delay, nothing is ever released")
@@ -27,9 +29,10 @@ final class DelayReleaseTests: XCTestCase {
         XCTAssertFalse(onlyDuplicates.chains.contains { $0.name == "release" }, "a duplicate's verdict clears its tag")
     }
 
-    /// Exactly what `nft --debug=netlink add rule inet t release meta l4proto tcp tcp dport 7000
+    /// What `nft --debug=netlink add rule inet t release meta l4proto tcp tcp dport 7000
     /// meta mark & 0xffff0000 == 0x00010000 log prefix "tcplab release synack 300ms" group 7000
-    /// queue-threshold 1 meta mark set meta mark & 0x0000ffff` printed on this machine.
+    /// queue-threshold 1 meta mark set meta mark & 0x0000ffff` printed on this machine, with the
+    /// log stamped (the mark saved in reg 4, meta time's low half lent to it for the log).
     func testReleaseRuleExpressionListMatchesNft() throws {
         let rules = try plan().linearize().rules.filter { $0.chain == "release" }
         XCTAssertEqual(rules.count, 2, "one per direction, for the one delay (the duplicate has none)")
@@ -39,7 +42,9 @@ final class DelayReleaseTests: XCTestCase {
             .meta(key: .mark, destination: .r0),
             .bitwise(source: .r0, destination: .r0, mask: le(0xffff_0000), xor: le(0)),
             .cmp(op: .eq, source: .r0, data: le(0x0001_0000)),
+            .meta(key: .mark, destination: .r4), .meta(key: .timeNanoseconds, destination: .r2), .metaSet(key: .mark, source: .r2),
             .log(group: 7000, prefix: "tcplab release synack 300ms", queueThreshold: 1),
+            .metaSet(key: .mark, source: .r4),
             .meta(key: .mark, destination: .r0),
             .bitwise(source: .r0, destination: .r0, mask: le(0x0000_ffff), xor: le(0)),
             .metaSet(key: .mark, source: .r0),

@@ -27,7 +27,11 @@ final class FaultLinearizationTests: XCTestCase {
         XCTAssertEqual(table.family, .inet)
         XCTAssertEqual(table.name, "t")
         XCTAssertTrue(table.owned)
-        XCTAssertEqual(table.chains.filter { $0.hook != nil }, [NFTChain(name: "prerouting", hook: .prerouting, priority: -150)])
+        // Arriving segments at prerouting; this host's own, through a real interface, at output.
+        XCTAssertEqual(table.chains.filter { $0.hook != nil }, [
+            NFTChain(name: "prerouting", hook: .prerouting, priority: -150),
+            NFTChain(name: "output", hook: .output, priority: -150),
+        ])
         XCTAssertTrue(FaultPlan.defaultTableName(pid: 42) == "faultproxy_42")
     }
 
@@ -67,7 +71,7 @@ final class FaultLinearizationTests: XCTestCase {
                 .ct(key: .mark, destination: .r0),
                 .bitwise(source: .r0, destination: .r0, mask: le(0xffff_fcff), xor: le((occurrence + 1) << 8)),
                 .ctSet(key: .mark, source: .r0),
-                .verdict(.drop),
+                .verdict(.goto("lose")),
             ])
         }
     }
@@ -77,7 +81,7 @@ final class FaultLinearizationTests: XCTestCase {
         let counting = table.rules.filter { rule in rule.expressions.contains(.ctSet(key: .mark, source: .r0)) }
         XCTAssertEqual(counting.count, 3)
         XCTAssertEqual(counting.map(\.comment), ["drop data", nil, nil])
-        XCTAssertEqual(counting.map { $0.expressions.last }, [.verdict(.drop), .ctSet(key: .mark, source: .r0), .ctSet(key: .mark, source: .r0)])
+        XCTAssertEqual(counting.map { $0.expressions.last }, [.verdict(.goto("lose")), .ctSet(key: .mark, source: .r0), .ctSet(key: .mark, source: .r0)])
         // Highest count first, so a rule that bumps 0 → 1 is not followed by the rule for 1.
         XCTAssertTrue(counting[0].expressions.contains(.cmp(op: .eq, source: .r0, data: le(2 << 8))))
         XCTAssertTrue(counting[2].expressions.contains(.cmp(op: .eq, source: .r0, data: le(0))))
@@ -182,9 +186,20 @@ final class FaultLinearizationTests: XCTestCase {
     func testLogGroupLogsBeforeEachVerdictAndAtTheEnd() throws {
         let table = try table(["synack:1", "data"], logGroup: 9)
         let synack = try XCTUnwrap(rules(table, comment: "drop synack").single)
-        XCTAssertEqual(synack.expressions.suffix(2), [.log(group: 9, prefix: "tcplab drop synack", queueThreshold: 1), .verdict(.drop)])
+        // Each log lends the mark the kernel's clock (meta time) and restores it: a host's own
+        // segments, logged at output, get no NFLOG timestamp.
+        XCTAssertEqual(synack.expressions.suffix(6), [
+            .meta(key: .mark, destination: .r4), .meta(key: .timeNanoseconds, destination: .r2), .metaSet(key: .mark, source: .r2),
+            .log(group: 9, prefix: "tcplab drop synack", queueThreshold: 1),
+            .metaSet(key: .mark, source: .r4),
+            .verdict(.goto("lose")),
+        ])
         let tail = table.rules.filter { $0.chain == "fault" }.suffix(2).map(\.expressions)
-        XCTAssertEqual(tail.first, [.log(group: 9, prefix: "tcplab pass", queueThreshold: 1)])
+        XCTAssertEqual(tail.first, [
+            .meta(key: .mark, destination: .r4), .meta(key: .timeNanoseconds, destination: .r2), .metaSet(key: .mark, source: .r2),
+            .log(group: 9, prefix: "tcplab pass", queueThreshold: 1),
+            .metaSet(key: .mark, source: .r4),
+        ])
         // The last rule clears the scratch bits so the segment leaves with the sender's own mark.
         XCTAssertEqual(tail.last, [
             .meta(key: .mark, destination: .r0),
@@ -221,7 +236,7 @@ final class FaultLinearizationTests: XCTestCase {
         let fault = table.rules.filter { $0.chain == "fault" }.map(\.expressions)
         XCTAssertTrue(fault.contains([.ct(key: .id, destination: .r0), .dynset(set: "recent", op: .update, keySource: .r0, timeoutMilliseconds: 500)]))
         XCTAssertTrue(fault.contains { $0.starts(with: [.meta(key: .l4proto, destination: .r0), .cmp(op: .eq, source: .r0, data: [6]), .ct(key: .id, destination: .r0), .lookup(set: "recent", source: .r0, invert: true)]) })
-        XCTAssertEqual(table.chains.map(\.name), ["prerouting", "fault", "empty"])
+        XCTAssertEqual(table.chains.map(\.name), ["prerouting", "output", "fault", "lose", "empty"])
     }
 
     func testEmptinessIsOneRulePerDataOffsetAndFamily() throws {

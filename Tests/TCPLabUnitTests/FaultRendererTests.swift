@@ -13,11 +13,23 @@ final class FaultRendererTests: XCTestCase {
             \t\tmeta l4proto tcp tcp dport 7000 meta mark set meta mark & 0x0000ffff | 0x00010000 goto fault
             \t\tmeta l4proto tcp tcp sport 7000 meta mark set meta mark & 0x0000ffff goto fault
             \t}
+            \tchain output {
+            \t\ttype filter hook output priority -150; policy accept;
+            \t\tmeta oif 1 accept
+            \t\tmeta l4proto tcp tcp dport 7000 meta mark set meta mark & 0x0000ffff | 0x08010000 goto fault
+            \t\tmeta l4proto tcp tcp sport 7000 meta mark set meta mark & 0x0000ffff | 0x08000000 goto fault
+            \t}
             \tchain fault {
             \t\ttcp flags & (syn|rst|ack) == syn|ack meta mark & 0x00010000 == 0x00000000 ct mark & 0x00000100 == 0x00000000 \
-            counter ct mark set ct mark & 0xfffffeff | 0x00000100 log prefix "tcplab drop synack" group 3 queue-threshold 1 drop comment "drop synack"
-            \t\tlog prefix "tcplab pass" group 3 queue-threshold 1
+            counter ct mark set ct mark & 0xfffffeff | 0x00000100 log prefix "tcplab drop synack" group 3 queue-threshold 1 goto lose comment "drop synack" \
+            # each log carries meta time's low 32 bits as its mark, restored after it
+            \t\tlog prefix "tcplab pass" group 3 queue-threshold 1 # each log carries meta time's low 32 bits as its mark, restored after it
             \t\tmeta mark set meta mark & 0x0000ffff
+            \t}
+            \tchain lose {
+            \t\tmeta mark & 0x08000000 == 0x08000000 meta mark set meta mark & 0x0000ffff | 0xffff0000 queue num 0 bypass \
+            # faultproxy sends the x_tables NFQUEUE target (nft_compat): this kernel lacks the native queue
+            \t\tdrop
             \t}
             }
 

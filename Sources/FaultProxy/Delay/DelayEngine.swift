@@ -3,7 +3,8 @@ import TCPLabNetlink
 import TCPLabSystem
 
 /// Applies `--delay` and `--duplicate`: reads the segments the fault rules queue, holds each
-/// delayed one until its time, lets each duplicated one pass and sends its copy later. Runs on
+/// delayed one until its time, lets each duplicated one pass and sends its copy later; and
+/// gives the drop verdict to this host's own segments a `--drop` queued (`FaultPlan.loseTag`). Runs on
 /// faultproxy's event loop: the queue socket and a timerfd are two more epoll sources, the
 /// deadlines one heap. No thread per segment, no sleeping.
 final class DelayEngine {
@@ -81,6 +82,11 @@ final class DelayEngine {
     private func take(_ packet: NFQueuePacket) throws(SystemCallError) {
         let now = MonotonicClock.now()
         let tag = QueuedFault.tag(ofMark: packet.mark)
+        if tag == FaultPlan.loseTag {
+            // A drop of this host's own segment: queued, so its send succeeded; now it is lost.
+            statistics.lost += 1
+            return try reader.verdict(.drop, packetID: packet.id, mark: packet.mark)
+        }
         guard let fault = faults[tag] else {
             // Not ours: it leaves with the scratch bits clear, as if it had passed the whole table.
             statistics.untagged += 1

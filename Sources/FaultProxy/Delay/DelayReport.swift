@@ -45,7 +45,7 @@ struct DelayReport: Encodable {
             guard let comment = counter.comment else { return false }
             return comment.hasPrefix("delay ") || comment.hasPrefix("duplicate ")
         }.reduce(UInt64(0)) { $0 + $1.packets }
-        let received = UInt64(engine.reader.receivedCount)
+        let received = UInt64(engine.reader.receivedCount - statistics.lost)
         failedOpen = queuedByRules > received ? queuedByRules - received : 0
 
         if let p50 = statistics.latenessQuantile(0.5), let p99 = statistics.latenessQuantile(0.99),

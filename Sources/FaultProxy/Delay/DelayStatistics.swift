@@ -11,6 +11,8 @@ struct DelayStatistics {
     var releasedAtExit = 0
     /// Queued segments without a tag of ours (another rule queued to our number): let pass.
     var untagged = 0
+    /// This host's own segments a drop queued, then dropped (loss on the wire to their sender).
+    var lost = 0
     /// How late each release or copy was against its deadline, in ns (the most recent 100 000).
     private(set) var lateness: [UInt64] = []
 

@@ -41,7 +41,8 @@ public enum NFTExpression: Hashable, Sendable {
         case link = 0, network = 1, transport = 2  // NFT_PAYLOAD_*_HEADER
     }
     public enum MetaKey: UInt32, Sendable {
-        case length = 0, nfproto = 15, l4proto = 16, mark = 3  // NFT_META_*
+        // NFT_META_*; timeNanoseconds is the wall clock (ktime_get_real_ns) when the rule runs, 8 bytes.
+        case length = 0, nfproto = 15, l4proto = 16, mark = 3, outputInterface = 5, timeNanoseconds = 30
     }
     public enum CTKey: UInt32, Sendable {
         // NFT_CT_*; ID is 23 (22 is NFT_CT_DST_IP6, which the kernel refuses without a direction).
@@ -64,6 +65,9 @@ public struct NFTRegister: RawRepresentable, Hashable, Sendable {
     public static func r32(_ n: UInt32) -> NFTRegister { NFTRegister(rawValue: 8 + n) }
     public static let r0 = r32(0)
     public static let r1 = r32(1)
+    /// Scratch registers for values a rule keeps while it does something else (see `Action.stampedLog`).
+    public static let r2 = r32(2)
+    public static let r4 = r32(4)
 }
 
 public enum NFTVerdict: Hashable, Sendable {
