@@ -58,8 +58,10 @@ struct FaultProxyCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Transparent mode: no relay; act on every connection to or from this server port.", valueName: "[host:]port"))
     var target: String?
 
-    @Option(help: "Act inside this named network namespace (ip netns add NAME).")
-    var netns: String?
+    @Option(help: ArgumentHelp(
+        "Act inside this network namespace: a name (ip netns add NAME), a path (/proc/PID/ns/net, a bind mount) or pid:N (a container's: docker inspect -f '{{.State.Pid}}').",
+        valueName: "name|path|pid:N"), transform: { try NamespaceReference(parsing: $0) })
+    var netns: NamespaceReference?
 
     @Option(name: .customLong("for"), help: "Stop by itself after this long (default: run until SIGINT/SIGTERM).")
     var duration: DurationArgument?

@@ -14,7 +14,7 @@ import Glibc
 struct FaultSession {
     let plan: FaultPlan
     let scope: FaultProxyCommand.Scope
-    let netns: String?
+    let netns: NamespaceReference?
     let duration: Duration?
     let json: Bool
     let observation: Observation?
@@ -34,7 +34,7 @@ struct FaultSession {
 
     func run() throws {
         // Before any other thread exists: the namespace and the signal mask are per thread.
-        if let netns { try NetworkNamespace.enter(named: netns) }
+        if let netns { try NetworkNamespace.enter(netns) }
         let signals = try SignalFD()
         guard NetworkNamespace.hasNetAdminCapability() else {
             throw NFTablesError.needsCapNetAdmin(call: "faultproxy")

@@ -8,14 +8,14 @@ import Glibc
 /// `--list` and `--cleanup`: the faultproxy tables in a namespace, and removing the ones whose
 /// process is gone (a kernel without owner tables keeps them after a crash).
 struct Maintenance {
-    let netns: String?
+    let netns: NamespaceReference?
 
     enum Action { case list, cleanup }
 
     static let tablePrefix = "faultproxy_"
 
     func run(_ action: Action) throws {
-        if let netns { try NetworkNamespace.enter(named: netns) }
+        if let netns { try NetworkNamespace.enter(netns) }
         let nftables = try NFTablesClient()
         let tables = try nftables.listTables(family: .inet).filter { $0.name.hasPrefix(Self.tablePrefix) }
         switch action {

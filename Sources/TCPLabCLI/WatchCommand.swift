@@ -19,8 +19,9 @@ struct WatchCommand: ParsableCommand {
     @Option(help: "The server port to watch (segments to and from it).")
     var port: Int
 
-    @Option(help: "Watch inside this named network namespace (ip netns add NAME).")
-    var netns: String?
+    @Option(help: ArgumentHelp("Watch inside this network namespace: a name (ip netns add NAME), a path (/proc/PID/ns/net) or pid:N.",
+                               valueName: "name|path|pid:N"), transform: { try NamespaceReference(parsing: $0) })
+    var netns: NamespaceReference?
 
     @Option(help: "text (a line per event, then the ladder) or json (one object per line).")
     var format: TimelineFormat = .text
@@ -47,7 +48,7 @@ struct WatchCommand: ParsableCommand {
 
     private func watch() throws {
         // Per-thread state first: the namespace and the signal mask.
-        if let netns { try NetworkNamespace.enter(named: netns) }
+        if let netns { try NetworkNamespace.enter(netns) }
         let signals = try SignalFD()
         guard NetworkNamespace.hasNetAdminCapability() else { throw NFTablesError.needsCapNetAdmin(call: "tcplab watch") }
         let session = try ObservationSession(port: UInt16(port), group: logGroup, states: true, pcap: pcap != nil)

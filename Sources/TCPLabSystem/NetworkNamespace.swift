@@ -11,12 +11,17 @@ public enum NetworkNamespace {
     /// later from it inherit the namespace, threads that already exist do not. Sockets stay in
     /// the namespace they were created in, so call this before opening any.
     public static func enter(named name: String) throws(SystemCallError) {
-        let path = "/run/netns/\(name)"
-        let fd = try retryingEINTR("open", subject: "\(path) (is there a namespace '\(name)'? see `ip netns list`)") {
+        try enter(.named(name))
+    }
+
+    /// The same for any reference: a name, a namespace file's path, or a process's namespace.
+    public static func enter(_ reference: NamespaceReference) throws(SystemCallError) {
+        let path = reference.filePath
+        let fd = try retryingEINTR("open", subject: "\(path) (\(reference.hint))") {
             open(path, O_RDONLY | O_CLOEXEC)
         }
         defer { _ = close(fd) }
-        _ = try retryingEINTR("setns", subject: "network namespace \(name)") { tcplab_setns_net(fd) }
+        _ = try retryingEINTR("setns", subject: "network namespace \(reference)") { tcplab_setns_net(fd) }
     }
 
     /// Whether the process may administer networking: CAP_NET_ADMIN in its effective set.
