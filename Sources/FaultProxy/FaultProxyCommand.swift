@@ -75,6 +75,11 @@ struct FaultProxyCommand: ParsableCommand {
     @Flag(help: "Add the sockets' states and timers (sock_diag) to the timeline.")
     var states = false
 
+    @Option(name: .customLong("states-netns"), help: ArgumentHelp(
+        "Also follow the states of sockets in this namespace (the other end's host; name, path or pid:N). Implies --states. Repeatable.",
+        valueName: "name|path|pid:N"), transform: { try NamespaceReference(parsing: $0) })
+    var stateNamespaces: [NamespaceReference] = []
+
     @Option(name: .customLong("log-group"), help: "NFLOG group for the timeline (one listener per group per namespace).")
     var logGroup: UInt16 = 7000
 
@@ -93,7 +98,8 @@ struct FaultProxyCommand: ParsableCommand {
     enum RelayLeg: String, ExpressibleByArgument, CaseIterable { case client, upstream }
 
     /// Whether the run watches segments at all (then the rules log them to --log-group).
-    var observes: Bool { timeline != nil || pcap != nil || states }
+    var observes: Bool { timeline != nil || pcap != nil || watchesStates }
+    var watchesStates: Bool { states || !stateNamespaces.isEmpty }
 
     func validate() throws {
         if list || cleanup {
@@ -170,7 +176,8 @@ struct FaultProxyCommand: ParsableCommand {
             return
         }
         let session = FaultSession(plan: plan, scope: try scope(), netns: netns, duration: duration?.duration, json: json,
-                                   observation: observes ? .init(timeline: timeline, pcap: pcap, states: states, group: logGroup) : nil,
+                                   observation: observes ? .init(timeline: timeline, pcap: pcap, states: watchesStates, group: logGroup,
+                                                                  stateNamespaces: stateNamespaces) : nil,
                                    queueCapacity: queueCapacity)
         do {
             try session.run()

@@ -27,6 +27,8 @@ struct FaultSession {
         var pcap: String?
         var states: Bool
         var group: UInt16
+        /// Other namespaces whose sockets' states join the timeline (--states-netns).
+        var stateNamespaces: [NamespaceReference] = []
     }
 
     private static let signalToken: UInt64 = 1 << 60
@@ -41,7 +43,8 @@ struct FaultSession {
         }
 
         // Bind the NFLOG group before the rules exist, so the first segment is already seen.
-        let watch = try observation.map { try ObservationSession(port: plan.port, group: $0.group, states: $0.states, pcap: $0.pcap != nil) }
+        let watch = try observation.map { try ObservationSession(port: plan.port, group: $0.group, states: $0.states, pcap: $0.pcap != nil,
+                                                               stateNamespaces: $0.stateNamespaces) }
         let nftables = try NFTablesClient()
         // Delays, duplicates and drops of this host's own segments: bind the queue before the
         // rules can send segments to it.

@@ -15,38 +15,71 @@ import TCPLabSystem
 ///     try client.assertFailed("ETIMEDOUT", after: 2.5)
 ///     try fault.observation().assertDropped(.synack, count: 2, before: 2.5)
 public final class Lab: @unchecked Sendable {
-    public let namespace: LabNamespace
+    public let topology: LabTopology
+    /// The host the echo client (and code run `inside(.client)`) runs on.
+    public let client: LabHost
+    /// The host the echo server and faultproxy run on.
+    public let server: LabHost
+    /// The forwarding host between them (`.router` topology only).
+    public let router: LabHost?
     /// The packetdrill-style rule every assertion uses.
     public var tolerance: TimingTolerance
+    private let network: TwoHostNetwork?
     private var processes: [LabProcess] = []
     private let lock = NSLock()
 
-    public init(prefix: String = "tcplab-lab", tolerance: TimingTolerance = .forTick()) throws {
-        namespace = try LabNamespace(prefix: prefix)
+    public init(prefix: String = "tcplab-lab", tolerance: TimingTolerance = .forTick(), topology: LabTopology = .loopback) throws {
+        self.topology = topology
         self.tolerance = tolerance
-        ActiveLabs.shared.add(namespace)
+        switch topology {
+        case .loopback:
+            let namespace = try LabNamespace(prefix: prefix)
+            let host = LabHost(namespace: namespace, address: "127.0.0.1", interfaces: ["lo"])
+            (client, server, router, network) = (host, host, nil, nil)
+        case .twoHosts, .router:
+            let network = try TwoHostNetwork(prefix: prefix, router: topology == .router)
+            (client, server, router) = (network.client, network.server, network.router)
+            self.network = network
+        }
+        hosts.forEach { ActiveLabs.shared.add($0.namespace) }
     }
 
     deinit { close() }
 
-    /// Stops every process the lab started and deletes the namespace. Safe to call twice.
+    /// The server's namespace: on loopback the lab's only one.
+    public var namespace: LabNamespace { server.namespace }
+    /// Each host once (on loopback the one namespace), client first.
+    public var hosts: [LabHost] { network?.hosts ?? [server] }
+    /// The server's address as the client reaches it, and the client's own.
+    public var serverAddress: String { server.address }
+    public var clientAddress: String { client.address }
+
+    /// Which end a piece of code or a program runs on.
+    public enum End: Sendable { case client, server }
+    public func host(_ end: End) -> LabHost { end == .client ? client : server }
+
+    /// Stops every process the lab started and deletes the namespaces. Safe to call twice.
     public func close() {
         let started = lock.withLock { processes }
         for process in started.reversed() { process.stop(grace: 1) }
-        namespace.delete()
-        ActiveLabs.shared.remove(namespace)
+        for host in hosts.reversed() {
+            host.namespace.delete()
+            ActiveLabs.shared.remove(host.namespace)
+        }
     }
 
     // MARK: sysctls and the model
 
-    /// Sets a per-namespace sysctl ("net.ipv4.tcp_syn_retries") and returns what the kernel kept.
+    /// Sets a per-namespace sysctl ("net.ipv4.tcp_syn_retries") on every host and returns what
+    /// the server's kernel kept. Set one host's alone through `host(.client).namespace`.
     @discardableResult
     public func sysctl(_ key: String, _ value: Int) throws -> Int {
-        let kept = try namespace.setSysctl(key, String(value))
+        var kept = String(value)
+        for host in hosts.reversed() { kept = try host.namespace.setSysctl(key, String(value)) }
         return Int(kept) ?? value
     }
 
-    /// Reads a sysctl as the namespace sees it.
+    /// Reads a sysctl as the server's namespace sees it.
     public func sysctl(_ key: String) throws -> Int { try namespace.sysctlInt(key) }
 
     /// Whether this kernel has the sysctl at all.
@@ -62,7 +95,7 @@ public final class Lab: @unchecked Sendable {
     /// Starts echo-server (with `--json`) and waits until it listens.
     @discardableResult
     public func echoServer(port: UInt16 = 7000, _ options: [String] = []) throws -> LabProcess {
-        let server = try start([try LabBinaries.path("echo-server"), "--json", "--port", String(port)] + options)
+        let server = try start([try LabBinaries.path("echo-server"), "--json", "--host", serverAddress, "--port", String(port)] + options)
         try server.awaitListening()
         return server
     }
@@ -70,15 +103,15 @@ public final class Lab: @unchecked Sendable {
     /// Runs echo-client (with `--json`) to completion and returns its report.
     public func echoClient(port: UInt16 = 7000, _ options: [String] = [], timeout: Double = 600) throws -> ClientResult {
         let started = Date()
-        let result = try namespace.run([try LabBinaries.path("echo-client"), "--json", "--port", String(port)] + options,
-                                       timeout: timeout, check: false)
+        let result = try client.namespace.run([try LabBinaries.path("echo-client"), "--json", "--host", serverAddress, "--port", String(port)]
+                                              + options, timeout: timeout, check: false)
         return ClientResult(status: result.status, standardOutput: result.standardOutput, standardError: result.standardError,
                             wallSeconds: Date().timeIntervalSince(started), tolerance: tolerance)
     }
 
     /// Starts echo-client in the background (for clients that hold, or several at once).
     public func startClient(port: UInt16 = 7000, _ options: [String] = []) throws -> LabProcess {
-        try start([try LabBinaries.path("echo-client"), "--json", "--port", String(port)] + options)
+        try start([try LabBinaries.path("echo-client"), "--json", "--host", serverAddress, "--port", String(port)] + options, on: .client)
     }
 
     /// The result of a client started with `startClient`, once it has exited.
@@ -99,6 +132,8 @@ public final class Lab: @unchecked Sendable {
                            pcap: String? = nil) throws -> FaultProxyRun {
         var arguments = [try LabBinaries.path("faultproxy"), "--target", String(port), "--timeline", "json", "--states",
                          "--log-group", String(port)]
+        // faultproxy sits with the server; the client's sockets are in a namespace of their own.
+        if client.namespace !== server.namespace { arguments += ["--states-netns", client.namespace.name] }
         for spec in drops { arguments += ["--drop", spec] }
         if let from { arguments += ["--from", from.rawValue] }
         if let pcap { arguments += ["--pcap", pcap] }
@@ -107,22 +142,23 @@ public final class Lab: @unchecked Sendable {
         return FaultProxyRun(process: process, tolerance: tolerance)
     }
 
-    /// Starts any program inside the namespace; it is stopped with the lab.
-    public func start(_ arguments: [String]) throws -> LabProcess {
-        let process = try namespace.spawn(arguments)
+    /// Starts any program on the server's host (or the client's); it is stopped with the lab.
+    public func start(_ arguments: [String], on end: End = .server) throws -> LabProcess {
+        let process = try host(end).namespace.spawn(arguments)
         lock.withLock { processes.append(process) }
         return process
     }
 
     /// `ss -Htan` lines inside the namespace for a filter (["state", "time-wait"]).
     public func sockets(_ filter: [String] = []) throws -> [String] {
-        try namespace.run(["ss", "-Htano"] + filter).standardOutput.split(separator: "\n").map(String.init)
+        try hosts.flatMap { try $0.namespace.run(["ss", "-Htano"] + filter).standardOutput.split(separator: "\n").map(String.init) }
     }
 
     /// The TIME_WAIT sockets' remaining timers in seconds (/proc/net/tcp, 10 ms resolution), by local port.
     public func timeWaitTimers() throws -> [(localPort: UInt16, remotePort: UInt16, seconds: Double)] {
         var timers: [(UInt16, UInt16, Double)] = []
-        for line in try namespace.run(["cat", "/proc/net/tcp"]).standardOutput.split(separator: "\n").dropFirst() {
+        let tables = try hosts.map { try $0.namespace.run(["cat", "/proc/net/tcp"]).standardOutput }
+        for line in tables.flatMap({ $0.split(separator: "\n").dropFirst() }) {
             let fields = line.split(separator: " ")
             // sl local_address rem_address st tx_queue:rx_queue tr:tm->when ...
             guard fields.count > 5, fields[3] == "06" else { continue }
@@ -135,26 +171,10 @@ public final class Lab: @unchecked Sendable {
         return timers
     }
 
-    /// A counter from /proc/net/netstat or /proc/net/snmp inside the namespace ("TcpExt", "ListenOverflows").
-    public func counter(_ group: String, _ name: String) throws -> Int {
-        for file in ["/proc/net/netstat", "/proc/net/snmp"] {
-            let lines = try namespace.run(["cat", file]).standardOutput.split(separator: "\n")
-            var index = 0
-            while index + 1 < lines.count {
-                let names = lines[index].split(separator: " ")
-                let values = lines[index + 1].split(separator: " ")
-                if names.first == "\(group):", let column = names.firstIndex(where: { $0 == name }), column < values.count {
-                    return Int(values[column]) ?? 0
-                }
-                index += 2
-            }
-        }
-        throw LabError.unexpected("no counter \(group) \(name) in /proc/net")
-    }
-
-    /// Runs `body` on a thread inside the namespace: sockets it opens belong to the lab's network.
-    public func inside<T: Sendable>(_ body: @escaping @Sendable () throws -> T) throws -> T {
-        let name = namespace.name
+    /// Runs `body` on a thread inside an end's namespace (the server's by default): sockets it
+    /// opens belong to that host, whichever thread uses them later.
+    public func inside<T: Sendable>(_ end: End = .server, _ body: @escaping @Sendable () throws -> T) throws -> T {
+        let name = host(end).namespace.name
         let box = ResultBox<T>()
         let thread = Thread {
             do {

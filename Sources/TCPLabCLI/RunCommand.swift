@@ -17,6 +17,9 @@ struct RunCommand: ParsableCommand {
     @Option(help: "fast (compressed timers, the default) or defaults (the kernel's own values).")
     var profile: LabProfile = .fast
 
+    @Option(help: "Where the ends run: loopback (one namespace), two-hosts (two namespaces over veth, MTU 1500) or router (the same with a forwarding namespace between).")
+    var topology: LabTopology = .loopback
+
     @Flag(help: "Print one JSON object per lab report on stdout instead of text.")
     var json = false
 
@@ -50,7 +53,7 @@ struct RunCommand: ParsableCommand {
         let labs = try selection()
         if let pcap { try FileManager.default.createDirectory(atPath: pcap, withIntermediateDirectories: true) }
         let interrupt = InterruptCleanup()
-        let runner = LabRunner(profile: profile, pcapDirectory: pcap)
+        let runner = LabRunner(profile: profile, pcapDirectory: pcap, topology: topology)
         let renderer = LabReportRenderer(colour: isatty(STDOUT_FILENO) == 1, ladders: !noLadder)
         let started = Date()
         var anyFailed = false
@@ -106,3 +109,4 @@ final class InterruptCleanup: @unchecked Sendable {
         }
     }
 }
+extension LabTopology: ExpressibleByArgument {}

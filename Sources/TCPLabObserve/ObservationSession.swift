@@ -20,11 +20,12 @@ public final class ObservationSession {
     /// - Parameters:
     ///   - group: the NFLOG group faultproxy's rules log to.
     ///   - states: also follow the sockets' states and timers through sock_diag.
+    ///   - stateNamespaces: and those of these namespaces too (the other end's host).
     ///   - pcap: keep every segment for a pcap file.
-    public init(port: UInt16, group: UInt16, states: Bool, pcap: Bool) throws(SystemCallError) {
+    public init(port: UInt16, group: UInt16, states: Bool, pcap: Bool, stateNamespaces: [NamespaceReference] = []) throws {
         self.port = port
         reader = try NFLogReader(group: group)
-        watcher = states ? try SocketStateWatcher(port: port) : nil
+        watcher = states ? try SocketStateWatcher(port: port, alsoIn: stateNamespaces) : nil
         builder = TimelineBuilder(serverPorts: [port])
         self.pcap = pcap ? PcapWriter() : nil
     }

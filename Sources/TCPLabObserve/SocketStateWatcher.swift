@@ -6,29 +6,35 @@ import Glibc
 #endif
 
 /// Polls sock_diag for the TCP sockets on one port and reports their transitions, in the network
-/// namespace of the thread that creates it. Not thread-safe: use it from one thread.
+/// namespace of the thread that creates it and in any others it is given (the client's, when
+/// it runs in the server's). Not thread-safe: use it from one thread.
 public final class SocketStateWatcher {
     public let port: UInt16
     public let interval: Duration
     public private(set) var transitions: [SocketTransition] = []
-    private let diag: SockDiagSocket
+    /// One sock_diag socket per namespace watched.
+    private let diags: [SockDiagSocket]
     private var tracker: SocketStateTracker
 
     /// - Parameters:
     ///   - interval: time between polls (at most 10 ms is what the timelines need).
     ///   - originUnixMicroseconds: the zero of `offsetMicroseconds`; now by default.
     public init(port: UInt16, interval: Duration = .milliseconds(5), originUnixMicroseconds: Int64? = nil,
-                includeListeners: Bool = false) throws(SystemCallError) {
+                includeListeners: Bool = false, alsoIn namespaces: [NamespaceReference] = []) throws {
         self.port = port
         self.interval = interval
-        diag = try SockDiagSocket()
+        diags = try [SockDiagSocket()] + namespaces.map { reference in
+            try NetworkNamespace.withEntered(reference) { try SockDiagSocket() }
+        }
         tracker = SocketStateTracker(port: port, originUnixMicroseconds: originUnixMicroseconds ?? Self.nowMicroseconds(),
                                      includeListeners: includeListeners)
     }
 
     /// The sockets on the port right now.
     public func snapshot() throws(SystemCallError) -> [TCPSocketDiagnostic] {
-        try diag.tcpSockets(port: port)
+        var sockets: [TCPSocketDiagnostic] = []
+        for diag in diags { sockets += try diag.tcpSockets(port: port) }
+        return sockets
     }
 
     /// One poll: returns (and records) the transitions since the previous poll.
@@ -36,7 +42,7 @@ public final class SocketStateWatcher {
     public func poll() throws(SystemCallError) -> [SocketTransition] {
         // Stamp the middle of the dump: the kernel walks its tables somewhere in between.
         let before = Self.nowMicroseconds()
-        let sockets = try diag.tcpSockets(port: port)
+        let sockets = try snapshot()
         let stamp = before + (Self.nowMicroseconds() - before) / 2
         let changes = tracker.update(sockets, timeUnixMicroseconds: stamp)
         transitions += changes

@@ -24,6 +24,17 @@ public enum NetworkNamespace {
         _ = try retryingEINTR("setns", subject: "network namespace \(reference)") { tcplab_setns_net(fd) }
     }
 
+    /// Runs `body` on this thread inside another namespace, then returns to the one the thread
+    /// was in. Sockets `body` opens stay in `reference`'s namespace: that is how one process
+    /// watches several (sock_diag answers for its socket's namespace only).
+    public static func withEntered<T>(_ reference: NamespaceReference, _ body: () throws -> T) throws -> T {
+        let home = try retryingEINTR("open", subject: "/proc/thread-self/ns/net") { open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC) }
+        defer { _ = close(home) }
+        try enter(reference)
+        defer { _ = tcplab_setns_net(home) }
+        return try body()
+    }
+
     /// Whether the process may administer networking: CAP_NET_ADMIN in its effective set.
     public static func hasNetAdminCapability() -> Bool {
         // /proc/self/status: "CapEff:\t000001ffffffffff"; CAP_NET_ADMIN is bit 12.

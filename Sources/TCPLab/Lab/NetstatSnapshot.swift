@@ -39,11 +39,26 @@ public struct NetstatSnapshot: Sendable, Hashable {
     public func describe(_ names: [String], group: String = "TcpExt") -> String {
         names.map { "\($0) \(self[group, $0])" }.joined(separator: ", ")
     }
+
+
+    /// Both hosts' counters added up: what one namespace would count for both ends.
+    public static func + (lhs: NetstatSnapshot, rhs: NetstatSnapshot) -> NetstatSnapshot {
+        NetstatSnapshot(values: lhs.values.merging(rhs.values, uniquingKeysWith: +))
+    }
 }
 
 extension Lab {
-    /// /proc/net/netstat and /proc/net/snmp as the namespace sees them now.
+    /// /proc/net/netstat and /proc/net/snmp now, summed over the hosts (on loopback the one
+    /// namespace's; on two hosts the client's plus the server's).
     public func netstat() throws -> NetstatSnapshot {
-        NetstatSnapshot(parsing: try namespace.run(["cat", "/proc/net/netstat", "/proc/net/snmp"]).standardOutput)
+        try hosts.map { NetstatSnapshot(parsing: try $0.namespace.run(["cat", "/proc/net/netstat", "/proc/net/snmp"]).standardOutput) }
+            .reduce(NetstatSnapshot(values: [:]), +)
+    }
+
+    /// One counter ("TcpExt", "ListenOverflows"), summed over the hosts like `netstat()`.
+    public func counter(_ group: String, _ name: String) throws -> Int {
+        let snapshot = try netstat()
+        guard snapshot.values["\(group).\(name)"] != nil else { throw LabError.unexpected("no counter \(group) \(name) in /proc/net") }
+        return snapshot[group, name]
     }
 }

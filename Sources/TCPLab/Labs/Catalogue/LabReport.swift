@@ -4,6 +4,8 @@ public struct LabReport: Sendable, Codable {
 
     public var name: String
     public var profile: LabProfile
+    /// Where the ends ran (loopback, two-hosts, router); absent in reports from before topologies.
+    public var topology: LabTopology?
     public var status: Status
     /// Why it was skipped, or the error that stopped it.
     public var reason: String?

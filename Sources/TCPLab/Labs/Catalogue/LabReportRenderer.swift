@@ -12,7 +12,10 @@ public struct LabReportRenderer: Sendable {
         var lines: [String] = []
         lines.append(paint("━━ \(report.name) — \(definition?.summary ?? "") ━━", "1"))
         if let definition { lines.append("seed question: \(definition.question)") }
-        if !report.sysctls.isEmpty { lines.append("sysctls (\(report.profile.rawValue) profile, read back): \(report.sysctls.joined(separator: " "))") }
+        if !report.sysctls.isEmpty {
+            let topology = report.topology.map { ", \($0.rawValue)" } ?? ""
+            lines.append("sysctls (\(report.profile.rawValue) profile\(topology), read back): \(report.sysctls.joined(separator: " "))")
+        }
         if ladders {
             for ladder in report.ladders {
                 lines.append("")

@@ -5,19 +5,21 @@ import Foundation
 public struct LabRunner: Sendable {
     public var profile: LabProfile
     public var pcapDirectory: String?
+    public var topology: LabTopology
 
-    public init(profile: LabProfile = .fast, pcapDirectory: String? = nil) {
+    public init(profile: LabProfile = .fast, pcapDirectory: String? = nil, topology: LabTopology = .loopback) {
         self.profile = profile
         self.pcapDirectory = pcapDirectory
+        self.topology = topology
     }
 
     public func run(_ definition: LabDefinition) -> LabReport {
         let started = Date()
-        var report = LabReport(name: definition.name, profile: profile, status: .passed, reason: nil, sysctls: [], checks: [],
+        var report = LabReport(name: definition.name, profile: profile, topology: topology, status: .passed, reason: nil, sysctls: [], checks: [],
                                claims: [], ladders: [], facts: [], seconds: 0)
         let lab: Lab
         do {
-            lab = try Lab(prefix: "tcplab-\(definition.name.prefix(12))")
+            lab = try Lab(prefix: "tcplab-\(definition.name.prefix(12))", topology: topology)
         } catch {
             report.status = error is LabError && "\(error)".contains("root") ? .skipped : .failed
             report.reason = "\(error)"

@@ -31,7 +31,10 @@ enum DataLostRun: LabFamily {
         let start = try lab.netstat()
         let client = try lab.echoClient(port: port)
         let afterLone = try lab.netstat()
-        let stream = try lab.inside { try LossyStream.run(port: port, segments: streamSegments, bytes: segmentBytes, gapMicroseconds: writeGapMicroseconds) }
+        let serverAddress = lab.serverAddress
+        let stream = try lab.inside(.client) {
+            try LossyStream.run(host: serverAddress, port: port, segments: streamSegments, bytes: segmentBytes, gapMicroseconds: writeGapMicroseconds)
+        }
         let afterStream = try lab.netstat()
         _ = fault.wait(timeout: 2) { $0.segments(.lastAck, connection: 1).count >= 1 }
         let observation = fault.stop()
@@ -133,7 +136,7 @@ enum DataLostRun: LabFamily {
     }
 }
 
-/// A client inside the namespace that writes a stream of small segments to the echo server and
+/// A client on the client's host that writes a stream of small segments to the echo server and
 /// reads the echo back.
 enum LossyStream {
     struct Outcome: Sendable {
@@ -142,10 +145,10 @@ enum LossyStream {
         var info: TCPInfoDetail
     }
 
-    static func run(port: UInt16, segments: Int, bytes: Int, gapMicroseconds: UInt32) throws -> Outcome {
+    static func run(host: String, port: UInt16, segments: Int, bytes: Int, gapMicroseconds: UInt32) throws -> Outcome {
         let socket = try Socket.tcp(.ipv4)
         defer { socket.close() }
-        try socket.connect(to: try SocketAddress(host: "127.0.0.1", port: port))
+        try socket.connect(to: try SocketAddress(host: host, port: port))
         // One write, one segment: no Nagle holding back the small writes behind the lost one.
         try socket.setNoDelay(true)
         var sent: [UInt8] = []

@@ -48,7 +48,7 @@ enum FdLimit {
         var holders: [LabProcess] = []
         defer { holders.forEach { $0.stop() } }
         for index in 0..<free {
-            holders.append(try lab.startClient(["--bind", "127.0.0.1:\(holderPorts + UInt16(index))", "--close", "never"]))
+            holders.append(try lab.startClient(["--bind", "\(lab.clientAddress):\(holderPorts + UInt16(index))", "--close", "never"]))
         }
         server.waitForOutput(timeout: 5) { ServerLog($0).count("echoed") >= free }
 
@@ -56,7 +56,7 @@ enum FdLimit {
         var queued: [LabProcess] = []
         defer { queued.forEach { $0.stop() } }
         for index in 0..<capacity {
-            queued.append(try lab.startClient(["--bind", "127.0.0.1:\(queuedPorts + UInt16(index))"]))
+            queued.append(try lab.startClient(["--bind", "\(lab.clientAddress):\(queuedPorts + UInt16(index))"]))
         }
         lab.wait(timeout: 3) { (try? lab.listenerQueue(port: 7000))?.waiting == capacity }
         let queue = try lab.listenerQueue(port: 7000)
@@ -66,7 +66,7 @@ enum FdLimit {
         let lateTimeout = (syn.retransmissions.dropFirst().first ?? syn.retransmissions.first ?? 1) + 0.5
         let cpuBefore = processorSeconds(server.pid)
         let wallStart = Date()
-        let late = try lab.echoClient(["--bind", "127.0.0.1:\(latePort)", "--connect-timeout", "\(lateTimeout)s"], timeout: lateTimeout + 5)
+        let late = try lab.echoClient(["--bind", "\(lab.clientAddress):\(latePort)", "--connect-timeout", "\(lateTimeout)s"], timeout: lateTimeout + 5)
         let wall = Date().timeIntervalSince(wallStart)
         let cpu = processorSeconds(server.pid).flatMap { after in cpuBefore.map { after - $0 } }
         let counters = try ListenCounters.read(lab) - before

@@ -34,7 +34,11 @@ enum ZeroWindowRun: LabFamily {
 
         let fault = try ctx.faultproxy(port: port)
         let before = try lab.netstat()
-        let peers = try lab.inside { try ZeroWindowPeers.open(port: port, receiveBuffer: receiveBuffer, sendBuffer: sendBuffer) }
+        // The receiver listens on the server's host, the sender connects from the client's.
+        let listener = try lab.inside(.server) { try Socket.tcp(.ipv4) }
+        let sender = try lab.inside(.client) { try Socket.tcp(.ipv4) }
+        let peers = try ZeroWindowPeers.open(listener: listener, sender: sender, address: try SocketAddress(host: lab.serverAddress, port: port),
+                                             receiveBuffer: receiveBuffer, sendBuffer: sendBuffer)
         defer { peers.close() }
 
         // 1. The window closes; the first probe follows after tcp_probe0_base.
@@ -152,7 +156,7 @@ enum ZeroWindowRun: LabFamily {
     }
 }
 
-/// The two sockets of the zero-window lab, opened inside the namespace; any thread may use them.
+/// The two sockets of the zero-window lab, each opened on its host; any thread may use them.
 final class ZeroWindowPeers: @unchecked Sendable {
     let listener: Socket
     let sender: Socket
@@ -174,10 +178,7 @@ final class ZeroWindowPeers: @unchecked Sendable {
 
     /// Listens with a small SO_RCVBUF (inherited by the accepted socket, so the SYN-ACK already
     /// offers the small window), connects, and writes without blocking until the send buffer is full.
-    static func open(port: UInt16, receiveBuffer: Int, sendBuffer: Int) throws -> ZeroWindowPeers {
-        let address = try SocketAddress(host: "127.0.0.1", port: port)
-        let listener = try Socket.tcp(.ipv4)
-        let sender = try Socket.tcp(.ipv4)
+    static func open(listener: Socket, sender: Socket, address: SocketAddress, receiveBuffer: Int, sendBuffer: Int) throws -> ZeroWindowPeers {
         do {
             try listener.setReuseAddress(true)
             try listener.setReceiveBuffer(bytes: receiveBuffer)

@@ -48,20 +48,20 @@ enum AcceptQueueOverflow {
         let fault = try ctx.faultproxy("handshake-ack:1", port: port)
         let before = try ListenCounters.read(lab)
         let bPort = clientPorts
-        let b = try lab.startClient(port: port, ["--bind", "127.0.0.1:\(bPort)", "--hold", "\(hold)s"])
+        let b = try lab.startClient(port: port, ["--bind", "\(lab.clientAddress):\(bPort)", "--hold", "\(hold)s"])
         fault.wait(timeout: 2) { $0.segments(.handshakeAck, from: .client, fate: .dropped).contains { $0.source.hasSuffix(":\(bPort)") } }
         // The fillers send at once: their data segment completes the handshake faultproxy's rule broke.
         var fillers: [LabProcess] = []
         defer { fillers.forEach { $0.stop() } }
         for index in 1...capacity {
-            fillers.append(try lab.startClient(port: port, ["--bind", "127.0.0.1:\(bPort + UInt16(index))"]))
+            fillers.append(try lab.startClient(port: port, ["--bind", "\(lab.clientAddress):\(bPort + UInt16(index))"]))
         }
         lab.wait(timeout: 0.8) { (try? lab.listenerQueue(port: port))?.waiting == capacity }
         let queue = try lab.listenerQueue(port: port)
         let requests = try lab.requests(port: port)
         let latePort = bPort + 9
         let late = try lateConnectTimeout.map {
-            try lab.echoClient(port: port, ["--bind", "127.0.0.1:\(latePort)", "--connect-timeout", "\($0)s"], timeout: $0 + 5)
+            try lab.echoClient(port: port, ["--bind", "\(lab.clientAddress):\(latePort)", "--connect-timeout", "\($0)s"], timeout: $0 + 5)
         }
         let bResult = try lab.clientResult(b, timeout: hold + 10)
         let after = try ListenCounters.read(lab)

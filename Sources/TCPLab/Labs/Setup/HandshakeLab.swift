@@ -14,10 +14,10 @@ extension SetupLabs {
         try lab.echoServer(["--close", "first"])
         let fault = try ctx.faultproxy()
         // The client idles a moment so the sockets' ESTABLISHED state outlasts the 5 ms sock_diag poll.
-        let first = try lab.echoClient(["--bind", "127.0.0.1:40000", "--close", "wait-peer", "--hold", "0.1s"])
-        let second = try lab.echoClient(["--bind", "127.0.0.1:40000", "--close", "wait-peer"])
+        let first = try lab.echoClient(["--bind", "\(lab.clientAddress):40000", "--close", "wait-peer", "--hold", "0.1s"])
+        let second = try lab.echoClient(["--bind", "\(lab.clientAddress):40000", "--close", "wait-peer"])
         let observation = fault.stop()
-        ctx.show(observation, "two connections on the same 4-tuple (127.0.0.1:40000 → 127.0.0.1:7000)")
+        ctx.show(observation, "two connections on the same 4-tuple (\(lab.clientAddress):40000 → \(lab.serverAddress):7000)")
         ctx.expect("both connections echoed", first.echoOK && second.echoOK, expected: "echo ok twice",
                    observed: (["\(first.echoOK), \(second.echoOK)"] + [first.error, second.error].compactMap { $0 }).joined(separator: "; "))
         let opening = observation.segments(connection: 0).prefix(3).map(\.kind.rawValue)

@@ -15,7 +15,7 @@ extension SetupLabs {
         guard let fault = probe else {
             throw LabSkip("needs faultproxy --duplicate (NFQUEUE re-injection), which this faultproxy/kernel cannot install yet")
         }
-        let client = try lab.echoClient(["--bind", "127.0.0.1:40000"])
+        let client = try lab.echoClient(["--bind", "\(lab.clientAddress):40000"])
         var observation = fault.wait(timeout: 2) { $0.segments(.rst, from: .client).count > 0 }
         observation = fault.stop()
         ctx.show(observation, "the first SYN passes and a copy arrives 1 s later, after the connection closed")

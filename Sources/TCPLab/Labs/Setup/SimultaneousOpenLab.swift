@@ -15,11 +15,14 @@ extension SetupLabs {
         // "any": faultproxy names the side that sends to port 7000 the client, so "syn" would only catch one of the two SYNs.
         let dropper = try ctx.faultproxy("any")
         let outcome = OutcomeBox()
-        let namespace = lab.namespace.name
+        // One socket on each host (on loopback both in the one namespace), then both connect.
+        let a = try lab.inside(.client) { try Socket.tcp(.ipv4, nonBlocking: true) }
+        let b = try lab.inside(.server) { try Socket.tcp(.ipv4, nonBlocking: true) }
+        let addressA = try SocketAddress(host: lab.clientAddress, port: 40000)
+        let addressB = try SocketAddress(host: lab.serverAddress, port: 7000)
         let thread = Thread {
             do {
-                try NetworkNamespace.enter(named: namespace)
-                outcome.set(try SimultaneousOpen.run())
+                outcome.set(try SimultaneousOpen.run(a, at: addressA, b, at: addressB))
             } catch {
                 outcome.set("\(error)")
             }
@@ -44,16 +47,12 @@ extension SetupLabs {
     }
 }
 
-/// Two sockets that connect to each other at once (simultaneous-open), inside the namespace.
+/// Two sockets that connect to each other at once (simultaneous-open), each opened on its host.
 enum SimultaneousOpen {
-    static func run() throws -> String {
-        let a = try Socket.tcp(.ipv4, nonBlocking: true)
-        let b = try Socket.tcp(.ipv4, nonBlocking: true)
+    static func run(_ a: Socket, at addressA: SocketAddress, _ b: Socket, at addressB: SocketAddress) throws -> String {
         defer { a.close(); b.close() }
         try a.setReuseAddress(true)
         try b.setReuseAddress(true)
-        let addressA = try SocketAddress(host: "127.0.0.1", port: 40000)
-        let addressB = try SocketAddress(host: "127.0.0.1", port: 7000)
         try a.bind(to: addressA)
         try b.bind(to: addressB)
         for (socket, peer) in [(a, addressB), (b, addressA)] {

@@ -11,7 +11,7 @@ extension TeardownLabs {
         fastSysctls: [("net.ipv4.tcp_tw_reuse_delay", 100)]
     ) { ctx in
         let lab = ctx.lab
-        try lab.namespace.setSysctl("net.ipv4.ip_local_port_range", "40000 40003")
+        try lab.client.namespace.setSysctl("net.ipv4.ip_local_port_range", "40000 40003")
         let ports = 4
         try lab.echoServer()
         let exhausted = try lab.echoClient(["--connections", "\(ports + 2)"])
@@ -24,7 +24,7 @@ extension TeardownLabs {
         ctx.expect("with tcp_tw_reuse=1, connections reuse TIME_WAIT ports", expected: "success", observed: reused.error ?? "success")
         try lab.sysctl("net.ipv4.tcp_tw_reuse", 0)
         try lab.sysctl("net.ipv4.tcp_max_tw_buckets", 0)
-        try lab.namespace.setSysctl("net.ipv4.ip_local_port_range", "40010 40013")
+        try lab.client.namespace.setSysctl("net.ipv4.ip_local_port_range", "40010 40013")
         let unbounded = try lab.echoClient(["--connections", "\(ports * 2)"])
         ctx.expect("with tcp_max_tw_buckets=0 no TIME_WAIT is kept, \(ports * 2) connections from \(ports) ports", expected: "success", observed: unbounded.error ?? "success")
         ctx.fact("ip_local_port_range 40000–40003; connect() picks a free port and a TIME_WAIT on the same 4-tuple blocks it (EADDRNOTAVAIL) unless tcp_tw_reuse lets an outgoing connection take it over")

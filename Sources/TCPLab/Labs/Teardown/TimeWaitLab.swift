@@ -13,11 +13,11 @@ extension TeardownLabs {
         try lab.echoServer()
         try lab.sysctl("net.ipv4.tcp_tw_reuse", 0)
         var fault = try ctx.faultproxy()
-        let server = try SocketAddress(host: "127.0.0.1", port: 7000)
-        let port = try SocketAddress(host: "127.0.0.1", port: 40000)
+        let server = try SocketAddress(host: lab.serverAddress, port: 7000)
+        let port = try SocketAddress(host: lab.clientAddress, port: 40000)
         // The client socket sets SO_REUSEADDR: Linux lets a bind share a port with a TIME_WAIT
         // socket only when both asked for it (inet_csk_bind_conflict; tw_reuse is copied at close).
-        try lab.inside {
+        try lab.inside(.client) {
             let socket = try Socket.tcp(.ipv4)
             try socket.setReuseAddress(true)
             try socket.bind(to: port)
@@ -40,7 +40,7 @@ extension TeardownLabs {
         } else {
             ctx.expect("a TIME_WAIT socket in /proc/net/tcp", false, expected: "one on port 40000", observed: "none")
         }
-        let plainBind = try lab.inside { () -> String in
+        let plainBind = try lab.inside(.client) { () -> String in
             let socket = try Socket.tcp(.ipv4)
             defer { socket.close() }
             do { try socket.bind(to: port); return "bound" } catch { return error.errnoName }
@@ -56,12 +56,12 @@ extension TeardownLabs {
         // tcp_twsk_unique(): a connect() from an explicitly bound port (twp == NULL) may take
         // over a TIME_WAIT that has timestamps whatever tcp_tw_reuse says; the sysctl only
         // governs ports connect() picks itself (time-wait-exhaustion shows that).
-        ctx.expect("bind() with SO_REUSEADDR, then connect() on the same 4-tuple (tcp_tw_reuse=0)", expected: "connected", observed: try lab.inside(connectFromTheSamePort))
+        ctx.expect("bind() with SO_REUSEADDR, then connect() on the same 4-tuple (tcp_tw_reuse=0)", expected: "connected", observed: try lab.inside(.client, connectFromTheSamePort))
         ctx.fact("an explicitly bound connect() takes over a TIME_WAIT with timestamps even with tcp_tw_reuse=0 (tcp_twsk_unique, twp == NULL); tcp_tw_reuse matters for automatically chosen ports")
         // SO_LINGER {1, 0}: close() sends RST and leaves no TIME_WAIT.
         fault = try ctx.faultproxy()
         let before = try lab.sockets(["state", "time-wait"]).count
-        _ = try lab.echoClient(["--linger-reset", "--bind", "127.0.0.1:40002"])
+        _ = try lab.echoClient(["--linger-reset", "--bind", "\(lab.clientAddress):40002"])
         observation = fault.stop()
         ctx.show(observation, "SO_LINGER {1, 0}: close() resets")
         ctx.expect("close() with SO_LINGER {1,0} sends", expected: "rst", observed: observation.segments(from: .client).last?.kind.rawValue)
