@@ -21,7 +21,7 @@ extension FaultPlan {
         return try linearizer.table()
     }
 
-    /// The `ct mark` fields the counted faults use (bits 0-7 are ConnectionState's flags).
+    /// The state fields the counted faults use (bits 0-7 are ConnectionState's flags).
     public func counterAllocations() throws(FaultSpecError) -> [CounterAllocation] {
         try validate()
         var linearizer = FaultLinearizer(plan: self)
@@ -76,7 +76,8 @@ struct FaultLinearizer {
             chains.append(NFTChain(name: FaultPlan.releaseChain, hook: .prerouting, priority: FaultPlan.releasePriority))
             releaseRules()
         }
-        let sets = needsIdle ? [NFTSet(name: FaultPlan.recentSet, keyLength: 4, dynamic: true, timeoutMilliseconds: idleMilliseconds)] : []
+        let sets = (needsIdle ? [NFTSet(name: FaultPlan.recentSet, keyLength: 4, dynamic: true, timeoutMilliseconds: idleMilliseconds)] : [])
+            + ConnectionStateSets.declarations(for: rules)
         return NFTTable(family: .inet, name: plan.tableName, owned: true, chains: chains, sets: sets, rules: rules)
     }
 

@@ -78,13 +78,9 @@ struct Match {
     static func packetClass(has bits: UInt32) -> Match { packetClass(bits, equal: bits) }
     static func packetClass(lacks bits: UInt32) -> Match { packetClass(bits, equal: 0) }
 
-    /// `ct mark & bits == value`
+    /// The connection's state bits under `bits` equal `value` (kept in the table's own sets, see ConnectionStateSets).
     static func connectionState(_ bits: UInt32, equal value: UInt32) -> Match {
-        Match(expressions: [
-            .ct(key: .mark, destination: .r0),
-            .bitwise(source: .r0, destination: .r0, mask: bits.hostBytes, xor: UInt32(0).hostBytes),
-            .cmp(op: .eq, source: .r0, data: value.hostBytes),
-        ])
+        Match(expressions: ConnectionStateSets.test(bits, equal: value))
     }
 
     /// `ct direction original|reply`
@@ -118,13 +114,9 @@ enum Action {
         ]
     }
 
-    /// `ct mark set ct mark & ~(clear|set) | set`
+    /// state = state & ~(clear|set) | set, in the table's own sets (see ConnectionStateSets).
     static func setConnectionState(clear: UInt32 = 0, set: UInt32) -> [NFTExpression] {
-        [
-            .ct(key: .mark, destination: .r0),
-            .bitwise(source: .r0, destination: .r0, mask: (~(clear | set)).hostBytes, xor: set.hostBytes),
-            .ctSet(key: .mark, source: .r0),
-        ]
+        ConnectionStateSets.write(clear: clear, set: set)
     }
 
     /// `update @set { ct id }`
