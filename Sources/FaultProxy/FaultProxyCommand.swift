@@ -108,11 +108,19 @@ struct FaultProxyCommand: ParsableCommand {
             }
             return
         }
-        _ = try plan(logGroup: observes ? logGroup : nil)  // watching alone (no faults) is valid
+        // A command line with no fault and nothing to watch is refused in run(), not here:
+        // argument-parser names an unknown option only after validate() passes, and
+        // `faultproxy --bogus-flag` should hear about --bogus-flag, not "nothing to do".
+        if !drops.isEmpty || !delays.isEmpty || !duplicates.isEmpty || observes {
+            _ = try plan(logGroup: observes ? logGroup : nil)  // watching alone (no faults) is valid
+        }
         _ = try scope()
         guard queueCapacity >= 1 else { throw ValidationError("--queue-capacity must be at least 1") }
         if json, timeline == .json {
             throw ValidationError("--json and --timeline json both write JSON lines on stdout: use one")
+        }
+        if let pcap, !dryRun {
+            do { try PcapWriter.checkDestination(pcap) } catch { throw ValidationError("--pcap: \(error)") }
         }
     }
 

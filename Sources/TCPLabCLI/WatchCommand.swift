@@ -35,7 +35,12 @@ struct WatchCommand: ParsableCommand {
     @Option(name: .customLong("for"), help: "Stop by itself after this long.")
     var duration: DurationArgument?
 
-    func validate() throws { try validatePort(port, option: "--port") }
+    func validate() throws {
+        try validatePort(port, option: "--port")
+        if let pcap {
+            do { try PcapWriter.checkDestination(pcap) } catch { throw ValidationError("--pcap: \(error)") }
+        }
+    }
 
     func run() throws {
         do {

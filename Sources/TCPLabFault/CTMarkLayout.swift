@@ -1,4 +1,5 @@
-/// A run of `ct mark` bits holding one fault's per-connection count (0...maximum, saturating).
+/// A run of connection-state bits holding one fault's per-connection count (0...maximum,
+/// saturating). The bits live in the table's own sets (ConnectionStateSets), not in `ct mark`.
 public struct CounterField: Hashable, Sendable, CustomStringConvertible {
     public var shift: Int
     public var width: Int
@@ -16,11 +17,11 @@ public struct CounterField: Hashable, Sendable, CustomStringConvertible {
     public func value(_ count: Int) -> UInt32 { UInt32(count) << UInt32(shift) }
 
     public var description: String {
-        "ct mark bits \(shift)-\(shift + width - 1) (mask 0x\(String(mask, radix: 16)), 0...\(maximum))"
+        "state bits \(shift)-\(shift + width - 1) (mask 0x\(String(mask, radix: 16)), 0...\(maximum))"
     }
 }
 
-/// Which fault counts in which field, for `--dry-run` and for reading `ct mark` in conntrack dumps.
+/// Which fault counts in which field, for `--dry-run` and for reading the `state_N` sets (`nft list set`).
 public struct CounterAllocation: Hashable, Sendable, CustomStringConvertible {
     /// The option that asked for it, "--drop synack:2".
     public var owner: String
@@ -28,7 +29,7 @@ public struct CounterAllocation: Hashable, Sendable, CustomStringConvertible {
     public var description: String { "\(owner): \(field)" }
 }
 
-/// Hands out counter fields from the free `ct mark` bits (8-31), first come first served.
+/// Hands out counter fields from the free state bits (8-31), first come first served.
 public struct CTMarkLayout: Sendable {
     public private(set) var nextBit = ConnectionState.firstCounterBit
     public private(set) var allocations: [CounterAllocation] = []
@@ -42,7 +43,7 @@ public struct CTMarkLayout: Sendable {
         guard nextBit + width <= Self.totalBits else {
             let free = Self.totalBits - nextBit
             throw FaultSpecError(
-                "\(owner) needs \(width) bits of ct mark to count to \(maximum) but only \(free) of \(Self.totalBits - ConnectionState.firstCounterBit) are left; use fewer or smaller counts"
+                "\(owner) needs \(width) bits of connection state to count to \(maximum) but only \(free) of \(Self.totalBits - ConnectionState.firstCounterBit) are left; use fewer or smaller counts"
             )
         }
         let field = CounterField(shift: nextBit, width: width, maximum: maximum)

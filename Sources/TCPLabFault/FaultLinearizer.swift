@@ -30,7 +30,7 @@ extension FaultPlan {
         return try linearizer.table()
     }
 
-    /// The `ct mark` fields the counted faults use (bits 0-7 are ConnectionState's flags).
+    /// The state fields the counted faults use (bits 0-7 are ConnectionState's flags).
     public func counterAllocations() throws(FaultSpecError) -> [CounterAllocation] {
         try validate()
         var linearizer = FaultLinearizer(plan: self)
@@ -94,7 +94,8 @@ struct FaultLinearizer {
             releaseRules(chain: FaultPlan.releaseChain)
             releaseRules(chain: FaultPlan.outputReleaseChain)
         }
-        let sets = needsIdle ? [NFTSet(name: FaultPlan.recentSet, keyLength: 4, dynamic: true, timeoutMilliseconds: idleMilliseconds)] : []
+        let sets = (needsIdle ? [NFTSet(name: FaultPlan.recentSet, keyLength: 4, dynamic: true, timeoutMilliseconds: idleMilliseconds)] : [])
+            + ConnectionStateSets.declarations(for: rules)
         return NFTTable(family: .inet, name: plan.tableName, owned: true, chains: chains, sets: sets, rules: rules)
     }
 

@@ -1,7 +1,8 @@
-/// The 32-bit marks the rules read and write, in host byte order as the kernel keeps them
-/// (`ct mark`, `meta mark`), and the state every connection carries between its segments.
+/// The 32-bit words the rules read and write: `meta mark` (host byte order, as the kernel keeps
+/// it) and the state every connection carries between its segments.
 ///
-/// `ct mark` layout (per connection, lives as long as the conntrack entry):
+/// Connection state layout (per connection and per table: bit k is membership of the connection's
+/// `ct id` in the table's set `state_k`, see ConnectionStateSets; `ct mark` is never touched):
 ///
 ///     bit 0   HS_DONE        a client ACK (not SYN) passed: the handshake is complete
 ///     bit 1   FIN1_SEEN      the connection's first FIN was seen

@@ -57,6 +57,7 @@ public enum NFTSyntaxRenderer {
         if set.timeoutMilliseconds != nil { flags.append("timeout") }
         if !flags.isEmpty { lines.append("\tflags " + flags.joined(separator: ",")) }
         if let timeout = set.timeoutMilliseconds { lines.append("\ttimeout \(timeout)ms") }
+        if set.dynamic { lines.append("\tsize \(set.size ?? 65535)") }
         if !set.elements.isEmpty {
             lines.append("\telements = { " + set.elements.map { "0x" + hex($0) }.joined(separator: ", ") + " }")
         }
@@ -162,7 +163,7 @@ struct RuleDecompiler {
             guard let operand = registers[keySource] else { return note("dynset on an empty register") }
             let setTimeout = table.sets.first { $0.name == set }?.timeoutMilliseconds
             let element = Self.qualified(operand) + (timeout != 0 && timeout != setTimeout ? " timeout \(timeout)ms" : "")
-            statements.append("\(op == .add ? "add" : "update") @\(set) { \(element) }")
+            statements.append("\(op) @\(set) { \(element) }")
         case .metaSet(let key, let source):
             guard let operand = registers[source] else { return note("set from an empty register") }
             // The stamped log (Action.stampedLog) saves the mark, lends it the kernel's clock for

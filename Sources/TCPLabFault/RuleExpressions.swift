@@ -83,13 +83,9 @@ struct Match {
         .meta(key: .outputInterface, destination: .r0), .cmp(op: .eq, source: .r0, data: UInt32(1).hostBytes),
     ])
 
-    /// `ct mark & bits == value`
+    /// The connection's state bits under `bits` equal `value` (kept in the table's own sets, see ConnectionStateSets).
     static func connectionState(_ bits: UInt32, equal value: UInt32) -> Match {
-        Match(expressions: [
-            .ct(key: .mark, destination: .r0),
-            .bitwise(source: .r0, destination: .r0, mask: bits.hostBytes, xor: UInt32(0).hostBytes),
-            .cmp(op: .eq, source: .r0, data: value.hostBytes),
-        ])
+        Match(expressions: ConnectionStateSets.test(bits, equal: value))
     }
 
     /// `ct direction original|reply`
@@ -123,13 +119,9 @@ enum Action {
         ]
     }
 
-    /// `ct mark set ct mark & ~(clear|set) | set`
+    /// state = state & ~(clear|set) | set, in the table's own sets (see ConnectionStateSets).
     static func setConnectionState(clear: UInt32 = 0, set: UInt32) -> [NFTExpression] {
-        [
-            .ct(key: .mark, destination: .r0),
-            .bitwise(source: .r0, destination: .r0, mask: (~(clear | set)).hostBytes, xor: set.hostBytes),
-            .ctSet(key: .mark, source: .r0),
-        ]
+        ConnectionStateSets.write(clear: clear, set: set)
     }
 
     /// `log group N prefix "..."`, with the kernel's clock in the logged mark. NFLOG puts its own

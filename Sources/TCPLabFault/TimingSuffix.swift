@@ -24,6 +24,10 @@ enum TimingSuffix {
         guard delay.nanoseconds.addingReportingOverflow(jitter.nanoseconds).partialValue <= maximum.nanoseconds, delay <= maximum, jitter <= maximum else {
             throw FaultSpecError("'\(spec)': a segment can be held at most \(maximum) (delay plus jitter)")
         }
+        // delay ± jitter is drawn uniformly; a jitter beyond the delay would ask for waits below zero.
+        guard jitter <= delay else {
+            throw FaultSpecError("'\(spec)': the jitter (\(jitter)) is larger than the delay (\(delay)), so some waits would be below zero; give a jitter of at most \(delay)")
+        }
         return (delay, jitter)
     }
 

@@ -61,11 +61,48 @@ public struct PcapWriter: Sendable {
     }
 
     /// Writes the file atomically.
-    public func write(toFile path: String) throws {
-        try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
+    public func write(toFile path: String) throws(PcapFileError) {
+        do {
+            try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            // Foundation's own text is "Error Domain=NSCocoaErrorDomain Code=4 ...": name the usual cause instead.
+            try Self.checkDestination(path)
+            throw PcapFileError(path: path, reason: error.localizedDescription)
+        }
+    }
+
+    /// Throws when `path` cannot be written: its directory is missing, not a directory or not
+    /// writable, or `path` is a directory. The commands call it before they install any rule,
+    /// so a mistyped --pcap costs nothing; the file itself is written at the end of the run.
+    public static func checkDestination(_ path: String) throws(PcapFileError) {
+        let files = FileManager.default
+        let parent = (path as NSString).deletingLastPathComponent
+        let directory = parent.isEmpty ? "." : parent
+        var isDirectory: ObjCBool = false
+        if files.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw PcapFileError(path: path, reason: "it is a directory")
+        }
+        guard files.fileExists(atPath: directory, isDirectory: &isDirectory) else {
+            throw PcapFileError(path: path, reason: "directory \(directory) does not exist")
+        }
+        guard isDirectory.boolValue else { throw PcapFileError(path: path, reason: "\(directory) is not a directory") }
+        guard files.isWritableFile(atPath: directory) else {
+            throw PcapFileError(path: path, reason: "directory \(directory) is not writable")
+        }
     }
 
     private static func append<T: FixedWidthInteger>(_ bytes: inout [UInt8], _ value: T) {
         withUnsafeBytes(of: value) { bytes.append(contentsOf: $0) }
     }
+}
+
+/// A pcap file that cannot be written, in one line: "cannot write /x/y.pcap: directory /x does not exist".
+public struct PcapFileError: Error, CustomStringConvertible, Equatable {
+    public var path: String
+    public var reason: String
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+    public var description: String { "cannot write \(path): \(reason)" }
 }

@@ -110,6 +110,23 @@ final class FaultProxyDropTests: XCTestCase {
         XCTAssertEqual(try stopAndReport(proxy)["synack"], 2)
     }
 
+    /// Two runs on one port keep per-connection state of their own (each table its own map keyed
+    /// by ct id, not shared ct mark bits): both drop a SYN-ACK, so two are lost in all. The
+    /// reports are the kernel's rule counters, one table each.
+    func testTwoFaultProxiesOnOnePortEachDropTheirOwnSynAck() throws {
+        let server = try startServer()
+        defer { server.stop() }
+        let first = try startFaultProxy(["--drop", "synack:1", "--target", "7000"])
+        defer { first.stop() }
+        let second = try startFaultProxy(["--drop", "synack:1", "--target", "7000"])
+        defer { second.stop() }
+        let (status, report, stderr) = try client([])
+        XCTAssertEqual(status, 0, stderr)
+        XCTAssertEqual(report["echo_ok"] as? Bool, true)
+        let counts = [try stopAndReport(first)["synack"], try stopAndReport(second)["synack"]]
+        XCTAssertEqual(counts, [1, 1], "each run drops the first SYN-ACK it sees: two lost in all")
+    }
+
     func testEverySynAckDroppedTimesOutOnTheClientsSchedule() throws {
         let server = try startServer()
         defer { server.stop() }

@@ -384,7 +384,7 @@ final class FaultRulesKernelTests: XCTestCase {
             case .lookup(let set, let source, let invert):
                 return "[ lookup \(reg(source)) set \(set)\(invert ? " 0x1" : "") ]"
             case .dynset(let set, let op, let key, _):
-                return "[ dynset \(op == .update ? "update" : "add") reg_key \(reg(key).dropFirst(4)) set \(set) ]"
+                return "[ dynset \(op) reg_key \(reg(key).dropFirst(4)) set \(set) ]"
             case .numgenRandom(let modulus, let destination):
                 return "[ numgen \(reg(destination)) = random mod \(modulus) ]"
             case .queue(let number, let bypass), .xtQueue(let number, let bypass):

@@ -10,8 +10,8 @@ final class DelaySpecParsingTests: XCTestCase {
         XCTAssertEqual(try DelaySpec(parsing: "data@3=1.5s~250ms"),
                        DelaySpec(.data, .only(3), delay: .milliseconds(1500), jitter: .milliseconds(250)))
         XCTAssertEqual(try DelaySpec(parsing: "handshake-2=100ms"), DelaySpec(.synack, delay: .milliseconds(100)))
-        // Jitter alone around zero is a delay too (clamped at zero).
-        XCTAssertEqual(try DelaySpec(parsing: "data=0~5ms"), DelaySpec(.data, delay: .zero, jitter: .milliseconds(5)))
+        // Jitter as large as the delay: waits from 0 to twice the delay.
+        XCTAssertEqual(try DelaySpec(parsing: "data=5ms~5ms"), DelaySpec(.data, delay: .milliseconds(5), jitter: .milliseconds(5)))
         XCTAssertEqual(try DelaySpec(parsing: "syn=10m"), DelaySpec(.syn, delay: .seconds(600)))
         XCTAssertEqual(try DuplicateSpec(parsing: "syn=500ms"), DuplicateSpec(.syn, copyDelay: .milliseconds(500)))
         XCTAssertEqual(try DuplicateSpec(parsing: "syn=0"), DuplicateSpec(.syn), "a copy right behind the original")
@@ -32,12 +32,18 @@ final class DelaySpecParsingTests: XCTestCase {
             ("data%0.3=1s", "'data%0.3': a probability (%P) is only for --drop; use data:N or data@K"),
             ("syn=11m", "'syn=11m': a segment can be held at most 600s (delay plus jitter)"),
             ("syn=9m~2m", "'syn=9m~2m': a segment can be held at most 600s (delay plus jitter)"),
+            ("synack=10ms~20ms", "'synack=10ms~20ms': the jitter (20ms) is larger than the delay (10ms), so some waits would be below zero; give a jitter of at most 10ms"),
+            ("data=0~5ms", "'data=0~5ms': the jitter (5ms) is larger than the delay (0), so some waits would be below zero; give a jitter of at most 0"),
         ]
         for (text, message) in cases {
             XCTAssertThrowsError(try DelaySpec(parsing: text), text) { error in
                 XCTAssertEqual((error as? FaultSpecError)?.description, message, text)
                 XCTAssertFalse(String(describing: error).contains("\n"))
             }
+        }
+        XCTAssertThrowsError(try DuplicateSpec(parsing: "syn=1ms~2ms")) { error in
+            XCTAssertEqual((error as? FaultSpecError)?.description,
+                           "'syn=1ms~2ms': the jitter (2ms) is larger than the delay (1ms), so some waits would be below zero; give a jitter of at most 1ms")
         }
         XCTAssertThrowsError(try DuplicateSpec(parsing: "syn=1s:1")) { error in
             XCTAssertEqual((error as? FaultSpecError)?.description,

@@ -11,13 +11,16 @@ final class FaultLinearizationTests: XCTestCase {
         table.rules.filter { $0.comment == comment }
     }
 
-    /// `ct mark & mask == value` as the linearizer emits it.
+    /// "state & mask == value" as the linearizer emits it: one membership test of the connection's
+    /// id per bit, in the table's own `state_N` sets.
     private func connectionState(_ mask: UInt32, _ value: UInt32) -> [NFTExpression] {
-        [
-            .ct(key: .mark, destination: .r0),
-            .bitwise(source: .r0, destination: .r0, mask: le(mask), xor: le(0)),
-            .cmp(op: .eq, source: .r0, data: le(value)),
-        ]
+        (0..<32).filter { mask & (1 << $0) != 0 }.flatMap { bit in
+            [.ct(key: .id, destination: .r0), .lookup(set: "state_\(bit)", source: .r0, invert: value & (1 << bit) == 0)]
+        }
+    }
+
+    private func writesState(_ rule: NFTRule) -> Bool {
+        rule.expressions.contains { if case .dynset(let set, _, _, _) = $0 { set.hasPrefix("state_") } else { false } }
     }
 
     private func le(_ value: UInt32) -> [UInt8] { withUnsafeBytes(of: value.littleEndian) { Array($0) } }
@@ -64,27 +67,49 @@ final class FaultLinearizationTests: XCTestCase {
             .bitwise(source: .r0, destination: .r0, mask: le(0x0001_0000), xor: le(0)),
             .cmp(op: .eq, source: .r0, data: le(0)),  // from the server
         ]
-        // The count lives in ct mark bits 8-9; the second occurrence's rule comes first.
-        for (rule, occurrence) in zip(drops, [UInt32(1), 0]) {
-            XCTAssertEqual(rule.expressions, flags + connectionState(0x300, occurrence << 8) + [
-                .counter,
-                .ct(key: .mark, destination: .r0),
-                .bitwise(source: .r0, destination: .r0, mask: le(0xffff_fcff), xor: le((occurrence + 1) << 8)),
-                .ctSet(key: .mark, source: .r0),
-                .verdict(.goto("lose")),
-            ])
+        // The count lives in state bits 8-9 (sets state_8, state_9); the second occurrence's rule
+        // comes first: 1 → 2 clears bit 8 and sets bit 9, 0 → 1 clears bit 9 and sets bit 8.
+        let id = NFTExpression.ct(key: .id, destination: .r0)
+        let write: [[NFTExpression]] = [
+            [id, .dynset(set: "state_8", op: .delete, keySource: .r0, timeoutMilliseconds: 0),
+             id, .dynset(set: "state_9", op: .add, keySource: .r0, timeoutMilliseconds: 0)],
+            [id, .dynset(set: "state_9", op: .delete, keySource: .r0, timeoutMilliseconds: 0),
+             id, .dynset(set: "state_8", op: .add, keySource: .r0, timeoutMilliseconds: 0)],
+        ]
+        for (index, (rule, occurrence)) in zip(drops, [UInt32(1), 0]).enumerated() {
+            XCTAssertEqual(rule.expressions, flags + connectionState(0x300, occurrence << 8) + [.counter]
+                + write[index] + [.verdict(.goto("lose"))])
         }
     }
 
     func testOnlyTheKthDropsAndEarlierOnesCountOn() throws {
         let table = try table(["data@3"])
-        let counting = table.rules.filter { rule in rule.expressions.contains(.ctSet(key: .mark, source: .r0)) }
+        let counting = table.rules.filter(writesState)
         XCTAssertEqual(counting.count, 3)
         XCTAssertEqual(counting.map(\.comment), ["drop data", nil, nil])
-        XCTAssertEqual(counting.map { $0.expressions.last }, [.verdict(.goto("lose")), .ctSet(key: .mark, source: .r0), .ctSet(key: .mark, source: .r0)])
+        XCTAssertEqual(counting.map { $0.expressions.last }, [
+            .verdict(.goto("lose")),
+            .dynset(set: "state_9", op: .add, keySource: .r0, timeoutMilliseconds: 0),  // 1 → 2
+            .dynset(set: "state_8", op: .add, keySource: .r0, timeoutMilliseconds: 0),  // 0 → 1
+        ])
         // Highest count first, so a rule that bumps 0 → 1 is not followed by the rule for 1.
-        XCTAssertTrue(counting[0].expressions.contains(.cmp(op: .eq, source: .r0, data: le(2 << 8))))
-        XCTAssertTrue(counting[2].expressions.contains(.cmp(op: .eq, source: .r0, data: le(0))))
+        XCTAssertTrue(counting[0].expressions.starts(with: kindPrefix(counting[0]) + connectionState(0x300, 2 << 8)))
+        XCTAssertTrue(counting[2].expressions.starts(with: kindPrefix(counting[2]) + connectionState(0x300, 0)))
+    }
+
+    /// The expressions before a rule's first state test.
+    private func kindPrefix(_ rule: NFTRule) -> [NFTExpression] {
+        Array(rule.expressions.prefix { $0 != .ct(key: .id, destination: .r0) })
+    }
+
+    /// Two tables on one port (two faultproxies) keep state in sets of their own and never write
+    /// `ct mark`, so neither sees the other's counts (issue 12) and the user's marks stay theirs.
+    func testConnectionStateLivesInTheTablesOwnSetsNotCTMark() throws {
+        let table = try table(["synack:1", "fin", "handshake-ack"])
+        XCTAssertFalse(table.rules.contains { $0.expressions.contains(.ct(key: .mark, destination: .r0)) })
+        XCTAssertFalse(table.rules.contains { $0.expressions.contains(.ctSet(key: .mark, source: .r0)) })
+        XCTAssertEqual(table.sets.map(\.name), ["state_0", "state_1", "state_2", "state_8"])
+        XCTAssertTrue(table.sets.allSatisfy { $0.dynamic && $0.keyLength == 4 && $0.timeoutMilliseconds == 86_400_000 && $0.size == 1 << 20 })
     }
 
     func testFromNarrowsByPortDirection() throws {
@@ -107,13 +132,13 @@ final class FaultLinearizationTests: XCTestCase {
         XCTAssertThrowsError(try table(Array(repeating: "data:7", count: 8) + ["fin:1"])) { error in
             XCTAssertEqual(
                 (error as? FaultSpecError)?.description,
-                "--drop fin:1 needs 1 bits of ct mark to count to 1 but only 0 of 24 are left; use fewer or smaller counts"
+                "--drop fin:1 needs 1 bits of connection state to count to 1 but only 0 of 24 are left; use fewer or smaller counts"
             )
         }
         XCTAssertThrowsError(try table(["data:255", "syn:255", "synack:255", "fin:1"])) { error in
             XCTAssertEqual(
                 (error as? FaultSpecError)?.description,
-                "--drop fin:1 needs 1 bits of ct mark to count to 1 but only 0 of 24 are left; use fewer or smaller counts"
+                "--drop fin:1 needs 1 bits of connection state to count to 1 but only 0 of 24 are left; use fewer or smaller counts"
             )
         }
     }
@@ -130,9 +155,9 @@ final class FaultLinearizationTests: XCTestCase {
     func testCounterAllocationsNameTheirFaults() throws {
         let plan = FaultPlan(port: 1, drops: [DropSpec(.synack, .first(2)), DropSpec(.data, .only(5))], delays: [DelaySpec(.fin, .first(1), delay: .seconds(1))])
         XCTAssertEqual(try plan.counterAllocations().map(\.description), [
-            "--drop synack:2: ct mark bits 8-9 (mask 0x300, 0...2)",
-            "--drop data@5: ct mark bits 10-12 (mask 0x1c00, 0...5)",
-            "--delay fin:1: ct mark bits 13-13 (mask 0x2000, 0...1)",
+            "--drop synack:2: state bits 8-9 (mask 0x300, 0...2)",
+            "--drop data@5: state bits 10-12 (mask 0x1c00, 0...5)",
+            "--delay fin:1: state bits 13-13 (mask 0x2000, 0...1)",
         ])
     }
 
@@ -220,7 +245,7 @@ final class FaultLinearizationTests: XCTestCase {
         XCTAssertEqual(seeded, try plan.linearize(), "same seed, same rules")
         let pattern = SeededPattern(seed: 7, salt: 0, probability: 0.5)
         // One random rule for occurrence 16 on, then one rule per seeded occurrence.
-        let counting = seeded.rules.filter { $0.expressions.contains(.ctSet(key: .mark, source: .r0)) }
+        let counting = seeded.rules.filter(writesState)
         XCTAssertEqual(counting.count, SeededPattern.length)
         XCTAssertEqual(counting.filter { $0.comment == "drop data" }.count, pattern.drops.filter { $0 }.count)
         XCTAssertEqual(rules(seeded, comment: "drop data").count, pattern.drops.filter { $0 }.count + 1)
@@ -232,7 +257,8 @@ final class FaultLinearizationTests: XCTestCase {
 
     func testKeepaliveUsesARecentSetKeyedByConntrackID() throws {
         let table = try table(["keepalive-ack"])
-        XCTAssertEqual(table.sets, [NFTSet(name: "recent", keyLength: 4, dynamic: true, timeoutMilliseconds: 500)])
+        XCTAssertEqual(table.sets.first, NFTSet(name: "recent", keyLength: 4, dynamic: true, timeoutMilliseconds: 500))
+        XCTAssertTrue(table.sets.dropFirst().allSatisfy { $0.name.hasPrefix("state_") }, "\(table.sets.map(\.name))")
         let fault = table.rules.filter { $0.chain == "fault" }.map(\.expressions)
         XCTAssertTrue(fault.contains([.ct(key: .id, destination: .r0), .dynset(set: "recent", op: .update, keySource: .r0, timeoutMilliseconds: 500)]))
         XCTAssertTrue(fault.contains { $0.starts(with: [.meta(key: .l4proto, destination: .r0), .cmp(op: .eq, source: .r0, data: [6]), .ct(key: .id, destination: .r0), .lookup(set: "recent", source: .r0, invert: true)]) })
@@ -250,7 +276,7 @@ final class FaultLinearizationTests: XCTestCase {
 
     func testStatefulKindsOnlyAppearWhenNeeded() throws {
         let plain = try table(["syn"])
-        XCTAssertFalse(plain.rules.contains { $0.expressions.contains(.ctSet(key: .mark, source: .r0)) })
+        XCTAssertFalse(plain.rules.contains(where: writesState))
         XCTAssertTrue(plain.sets.isEmpty)
     }
 }

@@ -8,6 +8,12 @@ final class FaultRendererTests: XCTestCase {
         XCTAssertEqual(NFTSyntaxRenderer.render(table), """
             table inet faultproxy_123 {
             \t# owned (NFT_TABLE_F_OWNER) when faultproxy installs it: the kernel deletes it when faultproxy exits
+            \tset state_8 {
+            \t\ttypeof ct id
+            \t\tflags dynamic,timeout
+            \t\ttimeout 86400000ms
+            \t\tsize 1048576
+            \t}
             \tchain prerouting {
             \t\ttype filter hook prerouting priority -150; policy accept;
             \t\tmeta l4proto tcp tcp dport 7000 meta mark set meta mark & 0x0000ffff | 0x00010000 goto fault
@@ -20,8 +26,8 @@ final class FaultRendererTests: XCTestCase {
             \t\tmeta l4proto tcp tcp sport 7000 meta mark set meta mark & 0x0000ffff | 0x08000000 goto fault
             \t}
             \tchain fault {
-            \t\ttcp flags & (syn|rst|ack) == syn|ack meta mark & 0x00010000 == 0x00000000 ct mark & 0x00000100 == 0x00000000 \
-            counter ct mark set ct mark & 0xfffffeff | 0x00000100 log prefix "tcplab drop synack" group 3 queue-threshold 1 goto lose comment "drop synack" \
+            \t\ttcp flags & (syn|rst|ack) == syn|ack meta mark & 0x00010000 == 0x00000000 ct id != @state_8 \
+            counter add @state_8 { ct id } log prefix "tcplab drop synack" group 3 queue-threshold 1 goto lose comment "drop synack" \
             # each log carries meta time's low 32 bits as its mark, restored after it
             \t\tlog prefix "tcplab pass" group 3 queue-threshold 1 # each log carries meta time's low 32 bits as its mark, restored after it
             \t\tmeta mark set meta mark & 0x0000ffff
@@ -39,7 +45,7 @@ final class FaultRendererTests: XCTestCase {
     func testRendersSetsWithTheirKeyExpression() throws {
         let table = try FaultPlan(port: 7000, drops: [DropSpec(.keepalive)], tableName: "t").linearize()
         let text = NFTSyntaxRenderer.render(table)
-        XCTAssertTrue(text.contains("\tset recent {\n\t\ttypeof ct id\n\t\tflags dynamic,timeout\n\t\ttimeout 500ms\n\t}\n"), text)
+        XCTAssertTrue(text.contains("\tset recent {\n\t\ttypeof ct id\n\t\tflags dynamic,timeout\n\t\ttimeout 500ms\n\t\tsize 65535\n\t}\n"), text)
         XCTAssertTrue(text.contains("meta l4proto tcp ct id != @recent meta mark set meta mark & 0xfffbffff | 0x00040000\n"), text)
         XCTAssertTrue(text.contains("\t\tupdate @recent { ct id }\n"), text)
         XCTAssertTrue(text.contains("meta nfproto ipv6 tcp doff 8 meta length 72 meta mark set meta mark & 0xfffdffff | 0x00020000 return"), text)

@@ -35,6 +35,7 @@ final class NFTablesRoundTripTests: XCTestCase {
         .lookup(set: "ports", source: .r0, invert: true),
         .dynset(set: "seen", op: .update, keySource: .r0, timeoutMilliseconds: 2_000),
         .dynset(set: "seen", op: .add, keySource: .r1, timeoutMilliseconds: 0),
+        .dynset(set: "seen", op: .delete, keySource: .r1, timeoutMilliseconds: 0),
         .numgenRandom(modulus: 10, destination: .r0),
         .xtQueue(number: 3, bypass: true),
         .xtQueue(number: 65535, bypass: false),
@@ -124,6 +125,7 @@ final class NFTablesRoundTripTests: XCTestCase {
         for (op, header) in cmpOps { XCTAssertEqual(op.rawValue, header, "cmp \(op)") }
         XCTAssertEqual(NFTExpression.DynsetOp.add.rawValue, NFT_DYNSET_OP_ADD.rawValue)
         XCTAssertEqual(NFTExpression.DynsetOp.update.rawValue, NFT_DYNSET_OP_UPDATE.rawValue)
+        XCTAssertEqual(NFTExpression.DynsetOp.delete.rawValue, NFT_DYNSET_OP_DELETE.rawValue)
         XCTAssertEqual(NFTExpression.ByteorderOp.hton.rawValue, NFT_BYTEORDER_HTON.rawValue)
         XCTAssertEqual(NFTExpression.PayloadBase.transport.rawValue, NFT_PAYLOAD_TRANSPORT_HEADER.rawValue)
     }

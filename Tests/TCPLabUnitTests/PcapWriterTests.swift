@@ -30,4 +30,13 @@ final class PcapWriterTests: XCTestCase {
         XCTAssertEqual(Array(writer.bytes[32..<40]), [2, 0, 0, 0, 5, 0, 0, 0])
         XCTAssertEqual(writer.bytes.count, 24 + 16 + 2)
     }
+
+    /// The file is written at the end of a run: if its folder went away meanwhile, the error is
+    /// still one line naming the cause, not Foundation's "Error Domain=NSCocoaErrorDomain Code=4".
+    func testPcapWriteErrorNamesTheCause() {
+        let writer = PcapWriter()
+        XCTAssertThrowsError(try writer.write(toFile: "/nonexistent/dir/x.pcap")) { error in
+            XCTAssertEqual(String(describing: error), "cannot write /nonexistent/dir/x.pcap: directory /nonexistent/dir does not exist")
+        }
+    }
 }

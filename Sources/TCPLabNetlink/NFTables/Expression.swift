@@ -28,7 +28,7 @@ public enum NFTExpression: Hashable, Sendable {
     case log(group: UInt16, prefix: String, queueThreshold: UInt16)
     /// Is the key in `source...` a member of the named set?
     case lookup(set: String, source: NFTRegister, invert: Bool)
-    /// Add or refresh an element of a dynamic set from the packet path.
+    /// Add, refresh or delete an element of a dynamic set from the packet path.
     case dynset(set: String, op: DynsetOp, keySource: NFTRegister, timeoutMilliseconds: UInt64)
     /// `numgen random mod modulus` into `destination` (4 bytes, host order).
     case numgenRandom(modulus: UInt32, destination: NFTRegister)
@@ -53,7 +53,7 @@ public enum NFTExpression: Hashable, Sendable {
         case eq = 0, neq = 1, lt = 2, lte = 3, gt = 4, gte = 5  // NFT_CMP_*
     }
     public enum ByteorderOp: UInt32, Sendable { case ntoh = 0, hton = 1 }
-    public enum DynsetOp: UInt32, Sendable { case add = 0, update = 1 }
+    public enum DynsetOp: UInt32, Sendable { case add = 0, update = 1, delete = 2 }  // NFT_DYNSET_OP_*
 }
 
 /// nf_tables registers: the verdict register and the 4-byte data registers (NFT_REG32_00 = 8).

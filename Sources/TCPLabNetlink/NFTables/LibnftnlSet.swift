@@ -27,7 +27,7 @@ struct LibnftnlSet: ~Copyable {
         if set.dynamic {
             flags |= UInt32(NFT_SET_EVAL.rawValue)
             // nft gives dynamic sets a size; without one the kernel picks a hash with no limit.
-            nftnl_set_set_u32(pointer, SetAttribute.size, 65535)
+            nftnl_set_set_u32(pointer, SetAttribute.size, set.size ?? 65535)
         }
         if let timeout = set.timeoutMilliseconds {
             flags |= UInt32(NFT_SET_TIMEOUT.rawValue)

@@ -41,12 +41,15 @@ public struct NFTSet: Hashable, Sendable {
     /// Dynamic sets take elements from the packet path (`dynset`); with a timeout they expire.
     public var dynamic: Bool
     public var timeoutMilliseconds: UInt64?
+    /// The most elements a dynamic set holds (nil: 65535, as nft gives one).
+    public var size: UInt32?
     public var elements: [[UInt8]]
-    public init(name: String, keyLength: UInt32, dynamic: Bool, timeoutMilliseconds: UInt64? = nil, elements: [[UInt8]] = []) {
+    public init(name: String, keyLength: UInt32, dynamic: Bool, timeoutMilliseconds: UInt64? = nil, size: UInt32? = nil, elements: [[UInt8]] = []) {
         self.name = name
         self.keyLength = keyLength
         self.dynamic = dynamic
         self.timeoutMilliseconds = timeoutMilliseconds
+        self.size = size
         self.elements = elements
     }
 }
