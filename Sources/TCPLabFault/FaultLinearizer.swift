@@ -316,7 +316,7 @@ struct FaultLinearizer {
             let pattern = SeededPattern(seed: seed, salt: UInt64(index), probability: probability)
             rule(
                 FaultPlan.faultChain,
-                (match + .connectionState(field.mask, equal: field.value(field.maximum)) + random).expressions + verdict(fault),
+                (match + .connectionState(field.mask, equal: field.value(field.maximum), key: countKey(fault)) + random).expressions + verdict(fault),
                 comment: comment
             )
             for occurrence in (0..<SeededPattern.length).reversed() {
@@ -327,15 +327,20 @@ struct FaultLinearizer {
 
     /// "kind && field == occurrence": set the field to occurrence + 1, then fault or go on.
     mutating func counted(_ match: Match, field: CounterField, occurrence: Int, hit: Bool, fault: Fault, comment: String) {
-        var expressions = (match + .connectionState(field.mask, equal: field.value(occurrence))).expressions
+        let key = countKey(fault)
+        var expressions = (match + .connectionState(field.mask, equal: field.value(occurrence), key: key)).expressions
         if hit {
-            expressions += [.counter] + Action.setConnectionState(clear: field.mask, set: field.value(occurrence + 1)) + verdict(fault, counted: false)
+            expressions += [.counter] + Action.setConnectionState(clear: field.mask, set: field.value(occurrence + 1), key: key) + verdict(fault, counted: false)
             rule(FaultPlan.faultChain, expressions, comment: comment)
         } else {
-            expressions += Action.setConnectionState(clear: field.mask, set: field.value(occurrence + 1))
+            expressions += Action.setConnectionState(clear: field.mask, set: field.value(occurrence + 1), key: key)
             rule(FaultPlan.faultChain, expressions)
         }
     }
+
+    /// SYNs are counted per connection attempt: a dropped first SYN takes its unconfirmed
+    /// conntrack entry with it (see ConnectionStateSets).
+    func countKey(_ fault: Fault) -> ConnectionStateSets.Key { fault.selector.kind == .syn ? .attempt : .connection }
 
     /// counter, log, then drop or queue (a queued segment leaves tagged with its fault).
     func verdict(_ fault: Fault, counted: Bool = true) -> [NFTExpression] {

@@ -73,7 +73,7 @@ public enum NFTSyntaxRenderer {
                 switch expression {
                 case .lookup(let set, let source, _) where set == setName,
                      .dynset(let set, _, let source, _) where set == setName:
-                    return decompiler.registers[source]?.text
+                    return decompiler.key(of: setName, from: source)
                 default:
                     decompiler.consume(expression)
                 }
@@ -157,12 +157,12 @@ struct RuleDecompiler {
             guard let operand = registers[source] else { return note("cmp on an empty register") }
             statements.append(Self.comparison(operand, op: op, data: data))
         case .lookup(let set, let source, let invert):
-            guard let operand = registers[source] else { return note("lookup on an empty register") }
-            statements.append("\(Self.qualified(operand)) \(invert ? "!= " : "")@\(set)")
+            guard let key = key(of: set, from: source) else { return note("lookup on an empty register") }
+            statements.append("\(key) \(invert ? "!= " : "")@\(set)")
         case .dynset(let set, let op, let keySource, let timeout):
-            guard let operand = registers[keySource] else { return note("dynset on an empty register") }
+            guard let key = key(of: set, from: keySource) else { return note("dynset on an empty register") }
             let setTimeout = table.sets.first { $0.name == set }?.timeoutMilliseconds
-            let element = Self.qualified(operand) + (timeout != 0 && timeout != setTimeout ? " timeout \(timeout)ms" : "")
+            let element = key + (timeout != 0 && timeout != setTimeout ? " timeout \(timeout)ms" : "")
             statements.append("\(op) @\(set) { \(element) }")
         case .metaSet(let key, let source):
             guard let operand = registers[source] else { return note("set from an empty register") }
@@ -199,6 +199,14 @@ struct RuleDecompiler {
         }
     }
 
+    /// A set's key as it is loaded from `source` on: one register per 4 bytes of key, each
+    /// part of a concatenation (`tcp sport . tcp sequence`) in a register of its own.
+    func key(of setName: String, from source: NFTRegister) -> String? {
+        let words = max(1, Int(table.sets.first { $0.name == setName }?.keyLength ?? 4) / 4)
+        let parts = (0..<words).compactMap { registers[NFTRegister(rawValue: source.rawValue + UInt32($0))].map(Self.qualified) }
+        return parts.count == words ? parts.joined(separator: " . ") : nil
+    }
+
     mutating func note(_ text: String) { if !notes.contains(text) { notes.append(text) } }
 
     static func metaKeyName(_ key: NFTExpression.MetaKey) -> String {
@@ -226,6 +234,7 @@ struct RuleDecompiler {
         switch (base, offset, length) {
         case (.transport, 0, 2): return Operand(text: "tcp sport", format: .port)
         case (.transport, 2, 2): return Operand(text: "tcp dport", format: .port)
+        case (.transport, 4, 4): return Operand(text: "tcp sequence", format: .networkInteger)
         case (.transport, 13, 1): return Operand(text: "tcp flags", format: .tcpFlags)
         case (.transport, 14, 2): return Operand(text: "tcp window", format: .networkInteger)
         case (.transport, 12, 1): return Operand(text: "tcp doff", format: .shiftedNibble)

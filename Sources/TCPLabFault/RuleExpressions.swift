@@ -84,8 +84,8 @@ struct Match {
     ])
 
     /// The connection's state bits under `bits` equal `value` (kept in the table's own sets, see ConnectionStateSets).
-    static func connectionState(_ bits: UInt32, equal value: UInt32) -> Match {
-        Match(expressions: ConnectionStateSets.test(bits, equal: value))
+    static func connectionState(_ bits: UInt32, equal value: UInt32, key: ConnectionStateSets.Key = .connection) -> Match {
+        Match(expressions: ConnectionStateSets.test(bits, equal: value, key: key))
     }
 
     /// `ct direction original|reply`
@@ -120,8 +120,8 @@ enum Action {
     }
 
     /// state = state & ~(clear|set) | set, in the table's own sets (see ConnectionStateSets).
-    static func setConnectionState(clear: UInt32 = 0, set: UInt32) -> [NFTExpression] {
-        ConnectionStateSets.write(clear: clear, set: set)
+    static func setConnectionState(clear: UInt32 = 0, set: UInt32, key: ConnectionStateSets.Key = .connection) -> [NFTExpression] {
+        ConnectionStateSets.write(clear: clear, set: set, key: key)
     }
 
     /// `log group N prefix "..."`, with the kernel's clock in the logged mark. NFLOG puts its own

@@ -350,7 +350,7 @@ final class FaultRulesKernelTests: XCTestCase {
                 let header = ["link layer", "network", "transport"][Int(base.rawValue)]
                 return "[ payload load \(length)b @ \(header) header + \(offset) => \(reg(destination)) ]"
             case .meta(let key, let destination):
-                let name = [NFTExpression.MetaKey.length: "len", .nfproto: "nfproto", .l4proto: "l4proto", .mark: "mark"][key]!
+                let name = [NFTExpression.MetaKey.length: "len", .nfproto: "nfproto", .l4proto: "l4proto", .mark: "mark", .outputInterface: "oif", .timeNanoseconds: "time"][key]!
                 return "[ meta load \(name) => \(reg(destination)) ]"
             case .metaSet(let key, let source):
                 return "[ meta set \(key == .mark ? "mark" : "?") with \(reg(source)) ]"
