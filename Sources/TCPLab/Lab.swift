@@ -155,18 +155,23 @@ public final class Lab: @unchecked Sendable {
     }
 
     /// The TIME_WAIT sockets' remaining timers in seconds (/proc/net/tcp, 10 ms resolution), by local port.
-    public func timeWaitTimers() throws -> [(localPort: UInt16, remotePort: UInt16, seconds: Double)] {
-        var timers: [(UInt16, UInt16, Double)] = []
-        let tables = try hosts.map { try $0.namespace.run(["cat", "/proc/net/tcp"]).standardOutput }
-        for line in tables.flatMap({ $0.split(separator: "\n").dropFirst() }) {
-            let fields = line.split(separator: " ")
-            // sl local_address rem_address st tx_queue:rx_queue tr:tm->when ...
-            guard fields.count > 5, fields[3] == "06" else { continue }
-            let when = fields[5].split(separator: ":")
-            guard when.count == 2, let ticks = Int(when[1], radix: 16),
-                  let local = fields[1].split(separator: ":").last.flatMap({ UInt16($0, radix: 16) }),
-                  let remote = fields[2].split(separator: ":").last.flatMap({ UInt16($0, radix: 16) }) else { continue }
-            timers.append((local, remote, Double(ticks) / 100))  // clock_t: USER_HZ = 100
+    /// `readAtUnixMicroseconds`: when that host's table was read, to compare a timer with a
+    /// segment's time (two hosts are read one after the other, milliseconds apart).
+    public func timeWaitTimers() throws -> [(localPort: UInt16, remotePort: UInt16, seconds: Double, readAtUnixMicroseconds: Int64)] {
+        var timers: [(UInt16, UInt16, Double, Int64)] = []
+        for host in hosts {
+            let table = try host.namespace.run(["cat", "/proc/net/tcp"]).standardOutput
+            let readAt = Int64(Date().timeIntervalSince1970 * 1_000_000)
+            for line in table.split(separator: "\n").dropFirst() {
+                let fields = line.split(separator: " ")
+                // sl local_address rem_address st tx_queue:rx_queue tr:tm->when ...
+                guard fields.count > 5, fields[3] == "06" else { continue }
+                let when = fields[5].split(separator: ":")
+                guard when.count == 2, let ticks = Int(when[1], radix: 16),
+                      let local = fields[1].split(separator: ":").last.flatMap({ UInt16($0, radix: 16) }),
+                      let remote = fields[2].split(separator: ":").last.flatMap({ UInt16($0, radix: 16) }) else { continue }
+                timers.append((local, remote, Double(ticks) / 100, readAt))  // clock_t: USER_HZ = 100
+            }
         }
         return timers
     }

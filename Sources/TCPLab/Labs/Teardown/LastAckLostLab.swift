@@ -17,7 +17,7 @@ extension TeardownLabs {
         var observation = fault.wait(timeout: schedule.retransmissions[0] + 1) { $0.firstTime(.server, entered: "CLOSED") != nil }
         // The TIME_WAIT timer, read right after the retransmitted FIN was answered.
         let timeWait = try lab.timeWaitTimers().first { $0.remotePort == 7000 }
-        let readAt = Int64(Date().timeIntervalSince1970 * 1_000_000)
+        let readAt = timeWait?.readAtUnixMicroseconds ?? Int64(Date().timeIntervalSince1970 * 1_000_000)
         observation = fault.stop()
         ctx.show(observation, "the client's last ACK dropped once")
         guard let origin = ctx.expectSchedule(observation, .peerFin, from: .server, schedule: schedule, label: "server FIN", limit: 1) else { return }

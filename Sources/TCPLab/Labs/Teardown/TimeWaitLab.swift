@@ -28,7 +28,7 @@ extension TeardownLabs {
         }
         var observation = fault.wait(timeout: 1) { $0.firstTime(.client, entered: "TIME_WAIT") != nil }
         let timer = try lab.timeWaitTimers().first { $0.localPort == 40000 }
-        let readAt = Int64(Date().timeIntervalSince1970 * 1_000_000)
+        let readAt = timer?.readAtUnixMicroseconds ?? Int64(Date().timeIntervalSince1970 * 1_000_000)
         observation = fault.stop()
         ctx.show(observation, "a normal close, the client first")
         ctx.expect("the client closed first and is in", expected: "TIME_WAIT", observed: observation.statePath(.client).last)
