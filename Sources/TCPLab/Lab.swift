@@ -54,6 +54,15 @@ public final class Lab: @unchecked Sendable {
     public var serverAddress: String { server.address }
     public var clientAddress: String { client.address }
 
+    /// The client's link as its kernel has it (`ip -o link show`): its MTU feeds the MSS model.
+    public func link() throws -> LinkModel {
+        let line = try client.namespace.run(["ip", "-o", "link", "show", "dev", client.interfaces[0]]).standardOutput
+        guard let range = line.range(of: " mtu "), let mtu = Int(line[range.upperBound...].prefix { $0.isNumber }) else {
+            throw LabError.unexpected("no mtu in `ip -o link show \(client.interfaces[0])`: \(line)")
+        }
+        return LinkModel(mtu: mtu)
+    }
+
     /// Which end a piece of code or a program runs on.
     public enum End: Sendable { case client, server }
     public func host(_ end: End) -> LabHost { end == .client ? client : server }

@@ -12,9 +12,10 @@ public final class SocketStateWatcher {
     public let port: UInt16
     public let interval: Duration
     public private(set) var transitions: [SocketTransition] = []
-    /// One sock_diag socket per namespace watched.
+    /// One sock_diag socket per namespace watched, each with its own tracker: a namespace's
+    /// dump is stamped when it was taken, not when the others were.
     private let diags: [SockDiagSocket]
-    private var tracker: SocketStateTracker
+    private var trackers: [SocketStateTracker]
 
     /// - Parameters:
     ///   - interval: time between polls (at most 10 ms is what the timelines need).
@@ -26,8 +27,9 @@ public final class SocketStateWatcher {
         diags = try [SockDiagSocket()] + namespaces.map { reference in
             try NetworkNamespace.withEntered(reference) { try SockDiagSocket() }
         }
-        tracker = SocketStateTracker(port: port, originUnixMicroseconds: originUnixMicroseconds ?? Self.nowMicroseconds(),
-                                     includeListeners: includeListeners)
+        let tracker = SocketStateTracker(port: port, originUnixMicroseconds: originUnixMicroseconds ?? Self.nowMicroseconds(),
+                                         includeListeners: includeListeners)
+        trackers = Array(repeating: tracker, count: diags.count)
     }
 
     /// The sockets on the port right now.
@@ -40,11 +42,14 @@ public final class SocketStateWatcher {
     /// One poll: returns (and records) the transitions since the previous poll.
     @discardableResult
     public func poll() throws(SystemCallError) -> [SocketTransition] {
-        // Stamp the middle of the dump: the kernel walks its tables somewhere in between.
-        let before = Self.nowMicroseconds()
-        let sockets = try snapshot()
-        let stamp = before + (Self.nowMicroseconds() - before) / 2
-        let changes = tracker.update(sockets, timeUnixMicroseconds: stamp)
+        var changes: [SocketTransition] = []
+        for index in diags.indices {
+            // Stamp the middle of the dump: the kernel walks its tables somewhere in between.
+            let before = Self.nowMicroseconds()
+            let sockets = try diags[index].tcpSockets(port: port)
+            let stamp = before + (Self.nowMicroseconds() - before) / 2
+            changes += trackers[index].update(sockets, timeUnixMicroseconds: stamp)
+        }
         transitions += changes
         return changes
     }

@@ -12,13 +12,14 @@ public enum LabTopology: String, CaseIterable, Codable, Sendable {
     case loopback
     case twoHosts = "two-hosts"
     case router
+}
 
-    /// The largest TCP payload per segment the link carries (IPv4 with timestamps: MTU less
-    /// 20 IP, 20 TCP and 12 option bytes).
-    public var segmentPayloadBytes: Int {
-        switch self {
-        case .loopback: 65_483 - 12
-        case .twoHosts, .router: 1_460 - 12
-        }
-    }
+/// What the link between the ends allows, from the client's interface as the kernel reports it.
+public struct LinkModel: Sendable, Equatable {
+    public var mtu: Int
+
+    /// The MSS a SYN advertises over IPv4: the MTU less the 20-byte IP and TCP headers
+    /// (tcp_mss_clamp aside). Loopback's 65536 gives 65496 → 65495 (the kernel caps at 65535 − 40),
+    /// veth's 1500 gives 1460.
+    public var advertisedMSS: Int { min(mtu, 65_535) - 40 }
 }

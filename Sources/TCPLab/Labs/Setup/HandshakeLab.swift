@@ -32,6 +32,11 @@ extension SetupLabs {
                        segment.maximumSegmentSizeBytes != nil && segment.windowScale != nil && segment.sackPermitted == true && segment.timestampValue != nil,
                        expected: "mss, wscale, sackOK, TS", observed: segment.options.joined(separator: ", "))
         }
+        // Across a real link the MSS is the link's, not loopback's 65495: a named check that a
+        // loopback model fails on two hosts.
+        let link = try lab.link()
+        ctx.expect("SYN's MSS option = link MTU \(link.mtu) − 40 (IPv4 and TCP headers)", expected: link.advertisedMSS,
+                   observed: syn?.maximumSegmentSizeBytes.map(Int.init))
         let clientISNs = [0, 1].compactMap { observation.segments(.syn, from: .client, connection: $0).first?.sequenceRaw }
         let serverISNs = [0, 1].compactMap { observation.segments(.synack, from: .server, connection: $0).first?.sequenceRaw }
         ctx.expect("client ISNs of the two connections differ", clientISNs.count == 2 && clientISNs[0] != clientISNs[1],
