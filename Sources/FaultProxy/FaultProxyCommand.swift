@@ -72,6 +72,10 @@ struct FaultProxyCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write the segments to this pcap file (kernel timestamps; tcpdump -r and Wireshark read it).", valueName: "file"))
     var pcap: String?
 
+    @Option(help: ArgumentHelp("With --pcap: keep the first N bytes of each packet (default: whole packets). The timeline itself copies only the headers (128 bytes).",
+                               valueName: "bytes"))
+    var snaplen: UInt32?
+
     @Flag(help: "Add the sockets' states and timers (sock_diag) to the timeline.")
     var states = false
 
@@ -116,6 +120,7 @@ struct FaultProxyCommand: ParsableCommand {
         }
         _ = try scope()
         guard queueCapacity >= 1 else { throw ValidationError("--queue-capacity must be at least 1") }
+        if snaplen != nil, pcap == nil { throw ValidationError("--snaplen is for --pcap: the timeline copies headers only") }
         if json, timeline == .json {
             throw ValidationError("--json and --timeline json both write JSON lines on stdout: use one")
         }
@@ -184,7 +189,7 @@ struct FaultProxyCommand: ParsableCommand {
             return
         }
         let session = FaultSession(plan: plan, scope: try scope(), netns: netns, duration: duration?.duration, json: json,
-                                   observation: observes ? .init(timeline: timeline, pcap: pcap, states: watchesStates, group: logGroup,
+                                   observation: observes ? .init(timeline: timeline, pcap: pcap, snaplen: snaplen, states: watchesStates, group: logGroup,
                                                                   stateNamespaces: stateNamespaces) : nil,
                                    queueCapacity: queueCapacity)
         do {

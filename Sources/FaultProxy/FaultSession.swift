@@ -25,6 +25,8 @@ struct FaultSession {
     struct Observation {
         var timeline: TimelineFormat?
         var pcap: String?
+        /// Bytes of each packet the pcap keeps (nil: whole packets).
+        var snaplen: UInt32?
         var states: Bool
         var group: UInt16
         /// Other namespaces whose sockets' states join the timeline (--states-netns).
@@ -44,6 +46,7 @@ struct FaultSession {
 
         // Bind the NFLOG group before the rules exist, so the first segment is already seen.
         let watch = try observation.map { try ObservationSession(port: plan.port, group: $0.group, states: $0.states, pcap: $0.pcap != nil,
+                                                               pcapSnapshotLength: max(ObservationSession.headerBytes, $0.snaplen ?? 0xFFFF),
                                                                stateNamespaces: $0.stateNamespaces) }
         let nftables = try NFTablesClient()
         // Delays, duplicates and drops of this host's own segments: bind the queue before the
@@ -96,18 +99,19 @@ struct FaultSession {
         }
         // What is still held goes on now, while the table (and its release chain) still logs it.
         delays?.releaseAll()
+        // The kernel's own count of what it logged, then every record of it that can still come.
+        let counters = try nftables.ruleCounters(family: table.family, table: table.name)
         if let watch {
-            printer?.print(segments: try watch.drainLog())
-            printer?.finish(watch)
+            let logged = FaultPlan.loggedSegments(counters)
+            printer?.print(segments: try watch.drainLog(expecting: logged))
+            let capture = watch.capture(logged: logged)
+            printer?.finish(watch, capture: capture)
             if let path = observation?.pcap {
                 try watch.writePcap(to: path)
                 printError("faultproxy: wrote \(watch.events.count) segments to \(path)")
             }
-            if watch.lostSegments > 0 {
-                printError("faultproxy: the timeline missed \(watch.lostSegments) segments (NFLOG receive buffer overflowed)")
-            }
+            if capture.missed > 0 { printError("faultproxy: " + capture.summary) }
         }
-        let counters = try nftables.ruleCounters(family: table.family, table: table.name)
         if let delays, !plan.queuedFaults.isEmpty {
             let report = DelayReport(engine: delays, counters: counters, plan: livePlan)
             if json { JSONLines.emit(DelayReportLine(queue: report)) }

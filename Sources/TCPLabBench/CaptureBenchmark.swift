@@ -155,7 +155,7 @@ struct CaptureBenchmark: ParsableCommand {
         receiver.join(timeoutSeconds: 10)
         level.logged = try client.ruleCounters(table: counting).reduce(0) { $0 + $1.packets } - before
         level.received = session.events.count + session.malformedSegments
-        level.overflows = session.lostSegments
+        level.overflows = session.overflowEvents
         return level
     }
 

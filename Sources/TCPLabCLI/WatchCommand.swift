@@ -83,9 +83,11 @@ struct WatchCommand: ParsableCommand {
             }
             printer.print(states: try session.pollStates())
         }
-        printer.print(segments: try session.drainLog())
-        printer.finish(session)
+        let logged = FaultPlan.loggedSegments(try nftables.ruleCounters(family: table.family, table: table.name))
+        printer.print(segments: try session.drainLog(expecting: logged))
+        let capture = session.capture(logged: logged)
+        printer.finish(session, capture: capture)
         if let pcap { try session.writePcap(to: pcap) }
-        if session.lostSegments > 0 { printError("tcplab watch: missed \(session.lostSegments) segments (NFLOG buffer overflowed)") }
+        if capture.missed > 0 { printError("tcplab watch: " + capture.summary) }
     }
 }

@@ -402,18 +402,21 @@ struct FaultLinearizer {
             for fromClient in [true, false] {
                 var expressions = (Match.tcp + .tcpPort(destination: fromClient, plan.port)
                     + .packetClass(PacketClass.scratch, equal: fault.markBits)).expressions
+                var comment: String?
                 if let group = plan.logGroup {
-                    expressions += Action.stampedLog(group: group, prefix: "tcplab release \(fault.selector.kind.rawValue) \(fault.timing)")
+                    expressions += [.counter] + Action.stampedLog(group: group, prefix: "tcplab release \(fault.selector.kind.rawValue) \(fault.timing)")
+                    comment = FaultPlan.timelineCommentPrefix + "release"
                 }
                 expressions += Action.setPacketClass(clear: PacketClass.scratch, set: 0)
-                rule(chain, expressions)
+                rule(chain, expressions, comment: comment)
             }
         }
     }
 
     mutating func exitRules() {
         if let group = plan.logGroup {
-            rule(FaultPlan.faultChain, Action.stampedLog(group: group, prefix: "tcplab pass"))
+            rule(FaultPlan.faultChain, [.counter] + Action.stampedLog(group: group, prefix: "tcplab pass"),
+                 comment: FaultPlan.timelineCommentPrefix + "pass")
         }
         rule(FaultPlan.faultChain, Action.setPacketClass(clear: PacketClass.scratch, set: 0))
     }

@@ -1,3 +1,5 @@
+import TCPLabNetlink
+
 /// Everything faultproxy will do to one server port's connections, checked and ready to be
 /// turned into one nftables table (`linearize()`).
 public struct FaultPlan: Hashable, Sendable {
@@ -50,6 +52,18 @@ public struct FaultPlan: Hashable, Sendable {
     /// The queue tag of a host's own segment that a drop took (see `FaultLinearizer.loseRules`):
     /// the queue reader answers it NF_DROP. Delays and duplicates number theirs from 1.
     public static let loseTag: UInt16 = 0xffff
+
+    /// The comment of the rules that only log for the timeline ("timeline pass", "timeline
+    /// release"). With the fault rules' counters they count every record the kernel logged, so
+    /// the reader knows exactly how many it missed (`loggedSegments(counters:)`).
+    public static let timelineCommentPrefix = "timeline "
+
+    /// Segments the kernel logged, from the packet counters of a table with a log group: every
+    /// logging rule counts (fault rules count before their log, the timeline's rules too).
+    public static func loggedSegments(_ counters: [NFTRuleCounter]) -> UInt64 {
+        let logging = ["drop ", "delay ", "duplicate ", timelineCommentPrefix]
+        return counters.filter { counter in logging.contains { counter.comment?.hasPrefix($0) == true } }.reduce(0) { $0 + $1.packets }
+    }
 
     /// `faultproxy_<pid>`: one table per faultproxy process, so two never fight over rules.
     public static func defaultTableName(pid: Int32 = currentProcessID()) -> String { "faultproxy_\(pid)" }

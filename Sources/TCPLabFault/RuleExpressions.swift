@@ -129,12 +129,13 @@ enum Action {
     /// logged at output would come without one. The rule therefore saves the mark, puts the low
     /// 32 bits of `meta time` (ns since the epoch, read as the rule runs) there for the log to
     /// carry as NFULA_MARK, and restores it: `KernelClockStamp` turns it back into a time.
+    /// No queue threshold of its own: the reader sets the group's (immediate, or batched under load).
     static func stampedLog(group: UInt16, prefix: String) -> [NFTExpression] {
         [
             .meta(key: .mark, destination: .r4),
             .meta(key: .timeNanoseconds, destination: .r2),
             .metaSet(key: .mark, source: .r2),
-            .log(group: group, prefix: prefix, queueThreshold: 1),
+            .log(group: group, prefix: prefix, queueThreshold: 0),
             .metaSet(key: .mark, source: .r4),
         ]
     }

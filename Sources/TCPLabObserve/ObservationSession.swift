@@ -11,6 +11,8 @@ import TCPLabSystem
 public final class ObservationSession {
     public let port: UInt16
     public let stateInterval: Duration = .milliseconds(5)
+    /// Enough for an IPv4 header with options (60) or IPv6's (40) and a TCP header with options (60).
+    public static let headerBytes: UInt32 = 128
     private let reader: NFLogReader
     private let watcher: SocketStateWatcher?
     private var builder: TimelineBuilder
@@ -22,9 +24,14 @@ public final class ObservationSession {
     ///   - states: also follow the sockets' states and timers through sock_diag.
     ///   - stateNamespaces: and those of these namespaces too (the other end's host).
     ///   - pcap: keep every segment for a pcap file.
-    public init(port: UInt16, group: UInt16, states: Bool, pcap: Bool, stateNamespaces: [NamespaceReference] = []) throws {
+    /// - `pcapSnapshotLength`: with a pcap, the bytes of each packet kept (whole packets by
+    ///   default); without one, only the headers are copied (the timeline needs no payload).
+    public init(port: UInt16, group: UInt16, states: Bool, pcap: Bool, pcapSnapshotLength: UInt32 = 0xFFFF,
+                stateNamespaces: [NamespaceReference] = []) throws {
         self.port = port
-        reader = try NFLogReader(group: group)
+        // Batched and headers-only (unless a pcap wants more): what keeps up with bulk traffic.
+        reader = try NFLogReader(group: group, receiveBufferBytes: 32 << 20,
+                                 copyRange: pcap ? pcapSnapshotLength : Self.headerBytes, batching: .bulk)
         watcher = states ? try SocketStateWatcher(port: port, alsoIn: stateNamespaces) : nil
         builder = TimelineBuilder(serverPorts: [port])
         self.pcap = pcap ? PcapWriter() : nil
@@ -33,20 +40,39 @@ public final class ObservationSession {
     /// The NFLOG socket, to wait on with epoll.
     public var logDescriptor: FileDescriptor { reader.fileDescriptor }
 
-    /// Segments the kernel could not hand over because the reader fell behind (ENOBUFS).
-    public var lostSegments: Int { reader.overflowCount }
+    /// How often the kernel could not hand over segments because the reader fell behind (ENOBUFS
+    /// events, not segments: `capture(logged:)` gives the count).
+    public var overflowEvents: Int { reader.overflowCount }
+    /// Records received, parsed or not.
+    public private(set) var receivedRecords: UInt64 = 0
+
+    /// The timeline's completeness, given what the log rules' counters say the kernel logged.
+    public func capture(logged: UInt64) -> TimelineCapture { TimelineCapture(logged: logged, received: receivedRecords) }
 
     public var events: [TimelineEvent] { builder.events }
     public var transitions: [SocketTransition] { watcher?.transitions ?? [] }
 
-    /// Reads what the NFLOG socket holds now and returns the new timeline events.
-    public func drainLog() throws(SystemCallError) -> [TimelineEvent] {
+    /// The last records of a run: reads until `logged` records have come (the kernel flushes a
+    /// partly filled batch within 10 ms) or `timeout` passes.
+    public func drainLog(expecting logged: UInt64, timeout: Duration = .milliseconds(200)) throws(SystemCallError) -> [TimelineEvent] {
+        var fresh = try drainLog()
+        let deadline = ContinuousClock.now + timeout
+        while receivedRecords < logged, ContinuousClock.now < deadline {
+            fresh += try drainLog(wait: .milliseconds(10))
+        }
+        return fresh
+    }
+
+    /// Reads what the NFLOG socket holds now (waiting up to `wait` for the first datagram) and
+    /// returns the new timeline events.
+    public func drainLog(wait: Duration = .zero) throws(SystemCallError) -> [TimelineEvent] {
         var fresh: [TimelineEvent] = []
         // Bounded: at most a few hundred datagrams per call, the rest on the next wakeup.
-        for _ in 0..<256 {
-            let records = try reader.read(timeout: .zero)
+        for index in 0..<256 {
+            let records = try reader.read(timeout: index == 0 ? wait : .zero)
             if records.isEmpty { break }
             let readAt = WallClock.nowNanoseconds()
+            receivedRecords += UInt64(records.count)
             for record in records {
                 guard let segment = try? CapturedSegment(record: record, readAt: readAt) else {
                     malformedSegments += 1
@@ -55,7 +81,8 @@ public final class ObservationSession {
                 // A held segment goes into the pcap once, when it was released: stamped, like
                 // every other record, when it went on to the receiver's IP layer (prerouting).
                 if segment.fate != .delayed {
-                    pcap?.append(packet: segment.packet, timestampMicroseconds: segment.timestampMicroseconds)
+                    pcap?.append(packet: segment.packet, timestampMicroseconds: segment.timestampMicroseconds,
+                                 originalLength: PacketParser.ipPacketLength(segment.packet))
                 }
                 if let event = builder.add(segment) { fresh.append(event) }
             }

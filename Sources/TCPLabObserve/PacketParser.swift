@@ -110,6 +110,17 @@ public enum PacketParser {
         )
     }
 
+    /// The whole IP packet's length from its header (IPv4 total length, IPv6 payload length + 40),
+    /// for a copy the kernel cut to its headers; nil when the header is not there.
+    public static func ipPacketLength(_ packet: [UInt8]) -> Int? {
+        guard packet.count >= 8 else { return nil }
+        switch packet[0] >> 4 {
+        case 4: return Int(be16(packet, 2))
+        case 6: return Int(be16(packet, 4)) + 40
+        default: return nil
+        }
+    }
+
     /// Parses the option bytes after the fixed 20-byte header.
     public static func parseOptions(_ bytes: [UInt8]) throws(PacketParseError) -> [TCPOption] {
         var options: [TCPOption] = []

@@ -2,10 +2,12 @@ import TCPLabFault
 
 /// One line of `--timeline json`: a segment (`"type":"segment"`, the `TimelineEvent` keys) or a
 /// socket state transition (`"type":"state"`). Both carry `unix_us`, so a reader can merge them
-/// in time order; docs/timeline-json.md documents every key.
+/// in time order. The last line of a run (`"type":"capture"`) says how many segments the kernel
+/// logged and how many the timeline holds. docs/timeline-json.md documents every key.
 public enum TimelineLine: Encodable {
     case segment(TimelineEvent)
     case state(SocketTransition)
+    case capture(TimelineCapture)
 
     enum Keys: String, CodingKey {
         case type
@@ -37,6 +39,10 @@ public enum TimelineLine: Encodable {
             try container.encode("\(change.timer)", forKey: .timer)
             try container.encode(change.expiresMilliseconds, forKey: .expiresMilliseconds)
             try container.encode(change.retransmits, forKey: .retransmits)
+        case .capture(let capture):
+            try capture.encode(to: encoder)
+            var container = encoder.container(keyedBy: Keys.self)
+            try container.encode("capture", forKey: .type)
         }
     }
 }

@@ -48,9 +48,13 @@ public final class TimelinePrinter {
     }
 
     /// The ladder of the whole run, after the live lines.
-    public func finish(_ watch: ObservationSession) {
+    /// `capture`: how complete the timeline is (the JSON's last line; under the ladder when
+    /// something was missed).
+    public func finish(_ watch: ObservationSession, capture: TimelineCapture? = nil) {
+        if format == .json, let capture { JSONLines.emit(TimelineLine.capture(capture)) }
         guard format == .text, !watch.events.isEmpty else { return }
         Swift.print("")
         Swift.print(watch.ladder(colour: colour), terminator: "")
+        if let capture, capture.missed > 0 { Swift.print("✗ " + capture.summary) }
     }
 }

@@ -31,8 +31,9 @@ final class DelayReleaseTests: XCTestCase {
 
     /// What `nft --debug=netlink add rule inet t release meta l4proto tcp tcp dport 7000
     /// meta mark & 0xffff0000 == 0x00010000 log prefix "tcplab release synack 300ms" group 7000
-    /// queue-threshold 1 meta mark set meta mark & 0x0000ffff` printed on this machine, with the
-    /// log stamped (the mark saved in reg 4, meta time's low half lent to it for the log).
+    /// meta mark set meta mark & 0x0000ffff` printed on this machine, with a counter (the timeline's
+    /// exact loss count) and the log stamped (the mark saved in reg 4, meta time's low half lent
+    /// to it for the log).
     func testReleaseRuleExpressionListMatchesNft() throws {
         let rules = try plan().linearize().rules.filter { $0.chain == "release" }
         XCTAssertEqual(rules.count, 2, "one per direction, for the one delay (the duplicate has none)")
@@ -42,15 +43,16 @@ final class DelayReleaseTests: XCTestCase {
             .meta(key: .mark, destination: .r0),
             .bitwise(source: .r0, destination: .r0, mask: le(0xffff_0000), xor: le(0)),
             .cmp(op: .eq, source: .r0, data: le(0x0001_0000)),
+            .counter,
             .meta(key: .mark, destination: .r4), .meta(key: .timeNanoseconds, destination: .r2), .metaSet(key: .mark, source: .r2),
-            .log(group: 7000, prefix: "tcplab release synack 300ms", queueThreshold: 1),
+            .log(group: 7000, prefix: "tcplab release synack 300ms", queueThreshold: 0),
             .metaSet(key: .mark, source: .r4),
             .meta(key: .mark, destination: .r0),
             .bitwise(source: .r0, destination: .r0, mask: le(0x0000_ffff), xor: le(0)),
             .metaSet(key: .mark, source: .r0),
         ])
         XCTAssertEqual(rules[1].expressions[2], .payload(base: .transport, offset: 0, length: 2, destination: .r0), "sport")
-        XCTAssertNil(rules[0].comment, "no comment: the drop and delay reports sum commented rules only")
+        XCTAssertEqual(rules[0].comment, "timeline release", "counted for the timeline, not by the drop and delay reports")
     }
 
     func testWithoutATimelineTheReleaseChainOnlyClearsTheTag() throws {
@@ -64,7 +66,7 @@ final class DelayReleaseTests: XCTestCase {
         let text = NFTSyntaxRenderer.render(try plan().linearize())
         XCTAssertTrue(text.contains("type filter hook prerouting priority -149; policy accept;"), text)
         XCTAssertTrue(text.contains(
-            "meta l4proto tcp tcp dport 7000 meta mark & 0xffff0000 == 0x00010000 log prefix \"tcplab release synack 300ms\" group 7000 queue-threshold 1 meta mark set meta mark & 0x0000ffff"
+            "meta l4proto tcp tcp dport 7000 meta mark & 0xffff0000 == 0x00010000 counter log prefix \"tcplab release synack 300ms\" group 7000 meta mark set meta mark & 0x0000ffff"
         ), text)
     }
 

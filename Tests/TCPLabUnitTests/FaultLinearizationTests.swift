@@ -215,14 +215,17 @@ final class FaultLinearizationTests: XCTestCase {
         // segments, logged at output, get no NFLOG timestamp.
         XCTAssertEqual(synack.expressions.suffix(6), [
             .meta(key: .mark, destination: .r4), .meta(key: .timeNanoseconds, destination: .r2), .metaSet(key: .mark, source: .r2),
-            .log(group: 9, prefix: "tcplab drop synack", queueThreshold: 1),
+            .log(group: 9, prefix: "tcplab drop synack", queueThreshold: 0),
             .metaSet(key: .mark, source: .r4),
             .verdict(.goto("lose")),
         ])
         let tail = table.rules.filter { $0.chain == "fault" }.suffix(2).map(\.expressions)
+        // Counted too: with the fault rules' counters, what the kernel logged (the timeline's loss count).
+        XCTAssertEqual(table.rules.filter { $0.chain == "fault" }.suffix(2).first?.comment, "timeline pass")
         XCTAssertEqual(tail.first, [
+            .counter,
             .meta(key: .mark, destination: .r4), .meta(key: .timeNanoseconds, destination: .r2), .metaSet(key: .mark, source: .r2),
-            .log(group: 9, prefix: "tcplab pass", queueThreshold: 1),
+            .log(group: 9, prefix: "tcplab pass", queueThreshold: 0),
             .metaSet(key: .mark, source: .r4),
         ])
         // The last rule clears the scratch bits so the segment leaves with the sender's own mark.

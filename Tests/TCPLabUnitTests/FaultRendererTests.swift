@@ -27,9 +27,9 @@ final class FaultRendererTests: XCTestCase {
             \t}
             \tchain fault {
             \t\ttcp flags & (syn|rst|ack) == syn|ack meta mark & 0x00010000 == 0x00000000 ct id != @state_8 \
-            counter add @state_8 { ct id } log prefix "tcplab drop synack" group 3 queue-threshold 1 goto lose comment "drop synack" \
+            counter add @state_8 { ct id } log prefix "tcplab drop synack" group 3 goto lose comment "drop synack" \
             # each log carries meta time's low 32 bits as its mark, restored after it
-            \t\tlog prefix "tcplab pass" group 3 queue-threshold 1 # each log carries meta time's low 32 bits as its mark, restored after it
+            \t\tcounter log prefix "tcplab pass" group 3 comment "timeline pass" # each log carries meta time's low 32 bits as its mark, restored after it
             \t\tmeta mark set meta mark & 0x0000ffff
             \t}
             \tchain lose {
@@ -60,7 +60,7 @@ final class FaultRendererTests: XCTestCase {
                 .xtQueue(number: 2, bypass: true),
             ]),
             NFTRule(chain: "c", expressions: [
-                .payload(base: .transport, offset: 4, length: 4, destination: .r0),
+                .payload(base: .transport, offset: 8, length: 4, destination: .r0),
                 .cmp(op: .neq, source: .r0, data: [0, 0, 1, 0]),
                 .ct(key: .direction, destination: .r0),
                 .cmp(op: .eq, source: .r0, data: [1]),
@@ -73,7 +73,7 @@ final class FaultRendererTests: XCTestCase {
             table inet t {
             \tchain c {
             \t\tnumgen random mod 1000000 < 300000 queue num 2 bypass # faultproxy sends the x_tables NFQUEUE target (nft_compat): this kernel lacks the native queue
-            \t\t@th,32,32 != 256 ct direction reply tcp window 0 queue num 1 comment "say 'hi'"
+            \t\t@th,64,32 != 256 ct direction reply tcp window 0 queue num 1 comment "say 'hi'"
             \t}
             }
 

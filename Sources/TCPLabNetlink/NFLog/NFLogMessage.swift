@@ -63,6 +63,14 @@ public enum NFLogMessage {
         ])
     }
 
+    /// NFULA_CFG_NLBUFSIZ (big-endian): the size of the kernel's batch buffer (4096 by default,
+    /// at most 131072): how many logged packets fit in one datagram.
+    public static func batchBufferSize(_ bytes: UInt32, group: UInt16, sequence: UInt32) -> [UInt8] {
+        config(group: group, sequence: sequence, attributes: [
+            NetlinkWireAttribute.encode(type: ConfigAttribute.bufferSize.rawValue, networkOrder: bytes)
+        ])
+    }
+
     /// One item of a received datagram.
     public typealias Item = NfnetlinkItem<NFLogRecord>
 

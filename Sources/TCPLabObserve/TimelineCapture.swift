@@ -1,0 +1,36 @@
+/// How complete a run's timeline is: the segments the kernel logged (the packet counters of the
+/// rules that log, read at exit) against the records the reader received. NFLOG's ENOBUFS only
+/// says "some were lost"; the counters say how many.
+public struct TimelineCapture: Codable, Sendable, Equatable {
+    public var logged: UInt64
+    public var received: UInt64
+
+    public init(logged: UInt64, received: UInt64) {
+        self.logged = logged
+        self.received = received
+    }
+
+    public var missed: UInt64 { logged > received ? logged - received : 0 }
+
+    /// "the timeline missed 36 of 21265 segments the kernel logged (NFLOG receive buffer overflowed)"
+    public var summary: String {
+        missed == 0
+            ? "the timeline holds all \(logged) segments the kernel logged"
+            : "the timeline missed \(missed) of \(logged) segments the kernel logged (NFLOG receive buffer overflowed)"
+    }
+
+    enum CodingKeys: String, CodingKey { case logged, received, missed }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        logged = try container.decode(UInt64.self, forKey: .logged)
+        received = try container.decode(UInt64.self, forKey: .received)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(logged, forKey: .logged)
+        try container.encode(received, forKey: .received)
+        try container.encode(missed, forKey: .missed)
+    }
+}
