@@ -97,7 +97,16 @@ public final class Lab: @unchecked Sendable {
     }
 
     /// The model's inputs, read back from the namespace now.
-    public var kernel: KernelParameters { KernelParameters(namespace: namespace) }
+    /// Read on one thread inside the server's namespace (/proc/sys/net answers for the reader's
+    /// namespace), not with a process per sysctl: a lab asks for it dozens of times.
+    public var kernel: KernelParameters {
+        (try? inside(.server) {
+            KernelParameters(reading: { key in
+                try? String(contentsOfFile: "/proc/sys/" + key.replacingOccurrences(of: ".", with: "/"), encoding: .utf8)
+                    .trimmingCharacters(in: .whitespacesAndNewlines)
+            })
+        }) ?? KernelParameters(namespace: namespace)
+    }
 
     // MARK: peers
 
