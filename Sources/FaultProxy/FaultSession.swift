@@ -35,6 +35,7 @@ struct FaultSession {
 
     private static let signalToken: UInt64 = 1 << 60
     private static let logToken: UInt64 = 1 << 59
+    private static let traceToken: UInt64 = 1 << 57
 
     func run() throws {
         // Before any other thread exists: the namespace and the signal mask are per thread.
@@ -47,7 +48,11 @@ struct FaultSession {
         // Bind the NFLOG group before the rules exist, so the first segment is already seen.
         let watch = try observation.map { try ObservationSession(port: plan.port, group: $0.group, states: $0.states, pcap: $0.pcap != nil,
                                                                pcapSnapshotLength: max(ObservationSession.headerBytes, $0.snaplen ?? 0xFFFF),
-                                                               stateNamespaces: $0.stateNamespaces) }
+                                                               stateNamespaces: $0.stateNamespaces, kernelEvents: true) }
+        defer { watch?.close() }
+        if let reason = watch?.kernelEventsUnavailable {
+            printError("faultproxy: no kernel tracepoints (\(reason)); socket states come from sock_diag polls only")
+        }
         let nftables = try NFTablesClient()
         // Delays, duplicates and drops of this host's own segments: bind the queue before the
         // rules can send segments to it.
@@ -61,6 +66,7 @@ struct FaultSession {
         defer { epoll.close() }
         try epoll.add(signals.descriptor, events: .readable, token: Self.signalToken)
         if let watch { try epoll.add(watch.logDescriptor, events: .readable, token: Self.logToken) }
+        if let trace = watch?.traceDescriptor { try epoll.add(trace, events: .readable, token: Self.traceToken) }
         try delays?.register(with: epoll)
         let printer = observation.map { TimelinePrinter(format: $0.timeline) }
         var relay: Relay?
@@ -89,6 +95,8 @@ struct FaultSession {
                     if signals.take() != nil { break loop }
                 } else if token == Self.logToken, let watch {
                     printer?.print(segments: try watch.drainLog())
+                } else if token == Self.traceToken, let watch {
+                    printer?.print(kernel: watch.drainTrace())
                 } else if let delays, delays.handles(token) {
                     try delays.handle(token)
                 } else if let relay, relay.handles(token) {
@@ -104,6 +112,7 @@ struct FaultSession {
         if let watch {
             let logged = FaultPlan.loggedSegments(counters)
             printer?.print(segments: try watch.drainLog(expecting: logged))
+            printer?.print(kernel: watch.drainTrace())
             let capture = watch.capture(logged: logged)
             printer?.finish(watch, capture: capture)
             if let path = observation?.pcap {

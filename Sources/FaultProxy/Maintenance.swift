@@ -1,4 +1,5 @@
 import TCPLabNetlink
+import TCPLabObserve
 import TCPLabSystem
 
 #if canImport(Glibc)
@@ -6,7 +7,7 @@ import Glibc
 #endif
 
 /// `--list` and `--cleanup`: the faultproxy tables in a namespace, and removing the ones whose
-/// process is gone (a kernel without owner tables keeps them after a crash).
+/// process is gone (a kernel without owner tables keeps them after a crash), and stale trace instances.
 struct Maintenance {
     let netns: NamespaceReference?
 
@@ -35,7 +36,12 @@ struct Maintenance {
                 print("removed table inet \(table.name)")
                 removed += 1
             }
-            print(removed == 0 ? "nothing to clean up" : "removed \(removed) table(s)")
+            // Trace instances survive SIGKILL; their names carry the run's PID.
+            for name in TraceInstance.removeStale() {
+                print("removed trace instance \(name)")
+                removed += 1
+            }
+            print(removed == 0 ? "nothing to clean up" : "removed \(removed) table(s) and trace instance(s)")
         }
     }
 

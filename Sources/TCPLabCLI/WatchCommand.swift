@@ -56,7 +56,11 @@ struct WatchCommand: ParsableCommand {
         if let netns { try NetworkNamespace.enter(netns) }
         let signals = try SignalFD()
         guard NetworkNamespace.hasNetAdminCapability() else { throw NFTablesError.needsCapNetAdmin(call: "tcplab watch") }
-        let session = try ObservationSession(port: UInt16(port), group: logGroup, states: true, pcap: pcap != nil)
+        let session = try ObservationSession(port: UInt16(port), group: logGroup, states: true, pcap: pcap != nil, kernelEvents: true)
+        defer { session.close() }
+        if let reason = session.kernelEventsUnavailable {
+            printError("tcplab watch: no kernel tracepoints (\(reason)); socket states come from sock_diag polls only")
+        }
         let table = try FaultPlan(port: UInt16(port), logGroup: logGroup, tableName: "tcplab_watch_\(currentProcessID())").linearize()
         let nftables = try NFTablesClient()
         try nftables.install(table)
@@ -66,6 +70,7 @@ struct WatchCommand: ParsableCommand {
         defer { epoll.close() }
         try epoll.add(signals.descriptor, events: .readable, token: 0)
         try epoll.add(session.logDescriptor, events: .readable, token: 1)
+        if let trace = session.traceDescriptor { try epoll.add(trace, events: .readable, token: 2) }
         let printer = TimelinePrinter(format: format)
         printError("tcplab watch: port \(port)\(netns.map { " in netns \($0)" } ?? ""). Ctrl-C to stop.")
 
@@ -80,11 +85,13 @@ struct WatchCommand: ParsableCommand {
             for (token, _) in try epoll.wait(timeoutMilliseconds: timeout) {
                 if token == 0, signals.take() != nil { break loop }
                 if token == 1 { printer.print(segments: try session.drainLog()) }
+                if token == 2 { printer.print(kernel: session.drainTrace()) }
             }
             printer.print(states: try session.pollStates())
         }
         let logged = FaultPlan.loggedSegments(try nftables.ruleCounters(family: table.family, table: table.name))
         printer.print(segments: try session.drainLog(expecting: logged))
+        printer.print(kernel: session.drainTrace())
         let capture = session.capture(logged: logged)
         printer.finish(session, capture: capture)
         if let pcap { try session.writePcap(to: pcap) }

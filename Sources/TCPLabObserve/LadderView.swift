@@ -18,14 +18,18 @@ public struct LadderView: Sendable {
 
     /// Renders `events` (and the state `transitions`) in time order. Offsets count from
     /// `originUnixMicroseconds`, by default the first event's time.
-    public func render(events: [TimelineEvent], transitions: [SocketTransition] = [],
+    /// `kernelEvents` (tracepoints) go on their side's lane marked ⚑.
+    public func render(events: [TimelineEvent], transitions: [SocketTransition] = [], kernelEvents: [KernelEvent] = [],
                        originUnixMicroseconds: Int64? = nil) -> String {
         let origin = originUnixMicroseconds
             ?? ([events.first?.timeUnixMicroseconds, transitions.first?.timeUnixMicroseconds].compactMap { $0 }.min() ?? 0)
-        enum Row { case segment(TimelineEvent), state(SocketTransition) }
+        enum Row { case segment(TimelineEvent), state(SocketTransition), kernel(KernelEvent) }
         var rows: [(time: Int64, order: Int, row: Row)] = []
         for (i, event) in events.enumerated() { rows.append((event.timeUnixMicroseconds, i, .segment(event))) }
         for (i, change) in transitions.enumerated() { rows.append((change.timeUnixMicroseconds, events.count + i, .state(change))) }
+        for (i, event) in kernelEvents.enumerated() {
+            rows.append((event.timeUnixMicroseconds, events.count + transitions.count + i, .kernel(event)))
+        }
         rows.sort { ($0.time, $0.order) < ($1.time, $1.order) }
 
         var lines = [pad("time", 13) + pad("client", stateWidth) + centre("", arrowWidth) + " server"]
@@ -41,6 +45,9 @@ public struct LadderView: Sendable {
                 } else {
                     lines.append(offset + String(repeating: " ", count: stateWidth + arrowWidth) + " " + text)
                 }
+            case .kernel(let event):
+                let text = paint("⚑ " + event.laneText, "34")
+                lines.append(offset + (event.side == .client ? text : String(repeating: " ", count: stateWidth + arrowWidth) + " " + text))
             }
         }
         return lines.joined(separator: "\n") + "\n"

@@ -15,6 +15,10 @@ public final class ObservationSession {
     public static let headerBytes: UInt32 = 128
     private let reader: NFLogReader
     private let watcher: SocketStateWatcher?
+    /// The run's tracepoints (nil where tracefs cannot be used: `kernelEventsUnavailable` says why).
+    private let tracer: TraceInstance?
+    public let kernelEventsUnavailable: String?
+    public private(set) var kernelEvents: [KernelEvent] = []
     private var builder: TimelineBuilder
     private var pcap: PcapWriter?
     public private(set) var malformedSegments = 0
@@ -26,8 +30,9 @@ public final class ObservationSession {
     ///   - pcap: keep every segment for a pcap file.
     /// - `pcapSnapshotLength`: with a pcap, the bytes of each packet kept (whole packets by
     ///   default); without one, only the headers are copied (the timeline needs no payload).
+    /// - `kernelEvents`: also record the kernel's TCP tracepoints in a private trace instance.
     public init(port: UInt16, group: UInt16, states: Bool, pcap: Bool, pcapSnapshotLength: UInt32 = 0xFFFF,
-                stateNamespaces: [NamespaceReference] = []) throws {
+                stateNamespaces: [NamespaceReference] = [], kernelEvents: Bool = false) throws {
         self.port = port
         // Batched and headers-only (unless a pcap wants more): what keeps up with bulk traffic.
         reader = try NFLogReader(group: group, receiveBufferBytes: 32 << 20,
@@ -35,6 +40,14 @@ public final class ObservationSession {
         watcher = states ? try SocketStateWatcher(port: port, alsoIn: stateNamespaces) : nil
         builder = TimelineBuilder(serverPorts: [port])
         self.pcap = pcap ? PcapWriter() : nil
+        var unavailable: String?
+        do {
+            tracer = kernelEvents ? try TraceInstance(port: port) : nil
+        } catch {
+            tracer = nil
+            unavailable = error.description
+        }
+        kernelEventsUnavailable = unavailable
     }
 
     /// The NFLOG socket, to wait on with epoll.
@@ -90,6 +103,20 @@ public final class ObservationSession {
         return fresh
     }
 
+    /// trace_pipe, to wait on with epoll.
+    public var traceDescriptor: FileDescriptor? { tracer?.descriptor }
+
+    /// The tracepoints hit since the last call.
+    public func drainTrace() -> [KernelEvent] {
+        guard let tracer else { return [] }
+        let fresh = tracer.read()
+        kernelEvents += fresh
+        return fresh
+    }
+
+    /// Removes the trace instance (also done when the session goes away).
+    public func close() { tracer?.remove() }
+
     /// One sock_diag poll: the transitions since the last one.
     public func pollStates() throws(SystemCallError) -> [SocketTransition] {
         try watcher?.poll() ?? []
@@ -97,7 +124,7 @@ public final class ObservationSession {
 
     /// The whole ladder so far.
     public func ladder(colour: Bool) -> String {
-        LadderView(colour: colour).render(events: builder.events, transitions: transitions)
+        LadderView(colour: colour).render(events: builder.events, transitions: transitions, kernelEvents: kernelEvents)
     }
 
     /// Writes the pcap collected so far.

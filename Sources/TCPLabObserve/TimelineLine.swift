@@ -8,6 +8,8 @@ public enum TimelineLine: Encodable {
     case segment(TimelineEvent)
     case state(SocketTransition)
     case capture(TimelineCapture)
+    /// A tracepoint (`"type":"kernel"`).
+    case kernel(KernelEvent)
 
     enum Keys: String, CodingKey {
         case type
@@ -18,6 +20,10 @@ public enum TimelineLine: Encodable {
         case timer
         case expiresMilliseconds = "expires_ms"
         case retransmits = "retrans"
+        case event
+        case monotonicMicroseconds = "mono_us"
+        case oldState = "old_state"
+        case newState = "new_state"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -39,6 +45,17 @@ public enum TimelineLine: Encodable {
             try container.encode("\(change.timer)", forKey: .timer)
             try container.encode(change.expiresMilliseconds, forKey: .expiresMilliseconds)
             try container.encode(change.retransmits, forKey: .retransmits)
+        case .kernel(let event):
+            var container = encoder.container(keyedBy: Keys.self)
+            try container.encode("kernel", forKey: .type)
+            try container.encode(event.name.rawValue, forKey: .event)
+            try container.encode(event.timeUnixMicroseconds, forKey: .timeUnixMicroseconds)
+            try container.encode(event.monotonicMicroseconds, forKey: .monotonicMicroseconds)
+            try container.encode(event.side.rawValue, forKey: .side)
+            try container.encode(event.local.description, forKey: .local)
+            try container.encode(event.remote.description, forKey: .remote)
+            try container.encodeIfPresent(event.oldState?.description, forKey: .oldState)
+            try container.encodeIfPresent(event.newState?.description, forKey: .newState)
         case .capture(let capture):
             try capture.encode(to: encoder)
             var container = encoder.container(keyedBy: Keys.self)

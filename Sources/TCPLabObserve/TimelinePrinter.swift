@@ -33,6 +33,16 @@ public final class TimelinePrinter {
         }
     }
 
+    public func print(kernel events: [KernelEvent]) {
+        for event in events {
+            switch format {
+            case .json: JSONLines.emit(TimelineLine.kernel(event))
+            case .text: Swift.print("  ⚑ " + event.summary)
+            case nil: break
+            }
+        }
+    }
+
     public func print(states: [SocketTransition]) {
         for var change in states {
             switch format {

@@ -1,0 +1,39 @@
+import TCPLabFault
+import TCPLabObserve
+import XCTest
+
+/// trace_pipe lines as this kernel prints them (captured on 6.18), put on NFLOG's clock.
+final class TraceLineParserTests: XCTestCase {
+    private let clock = TraceClockMapping(offsetMicroseconds: 1_796_000_000_000_000)
+
+    func testAStateChangeNamesBothStatesAndItsSide() throws {
+        let line = "     echo-server-16035   [000] .....  2579.420954: inet_sock_set_state: family=AF_INET protocol=IPPROTO_TCP sport=7777 dport=50412 saddr=10.77.0.2 daddr=10.77.0.1 saddrv6=::ffff:10.77.0.2 daddrv6=::ffff:10.77.0.1 oldstate=TCP_LAST_ACK newstate=TCP_CLOSE"
+        let event = try XCTUnwrap(TraceLineParser.parse(line[...], port: 7777, clock: clock))
+        XCTAssertEqual(event.name, .stateChange)
+        XCTAssertEqual(event.monotonicMicroseconds, 2_579_420_954)
+        XCTAssertEqual(event.timeUnixMicroseconds, 1_796_000_000_000_000 + 2_579_420_954)
+        XCTAssertEqual(event.side, .server)
+        XCTAssertEqual(event.local.description, "10.77.0.2:7777")
+        XCTAssertEqual(event.remote.description, "10.77.0.1:50412")
+        XCTAssertEqual(event.oldState, .lastAck)
+        XCTAssertEqual(event.newState, .close)
+        XCTAssertEqual(event.summary, "server LAST_ACK → CLOSED (inet_sock_set_state)")
+    }
+
+    func testARetransmissionCarriesTheSocketsState() throws {
+        let line = "          <idle>-0       [001] ..s2.  2579.420138: tcp_retransmit_skb: skbaddr=000000006ce21567 skaddr=0000000024778723 family=AF_INET sport=50412 dport=7777 saddr=10.77.0.1 daddr=10.77.0.2 saddrv6=::ffff:10.77.0.1 daddrv6=::ffff:10.77.0.2 state=TCP_FIN_WAIT1 err=0"
+        let event = try XCTUnwrap(TraceLineParser.parse(line[...], port: 7777, clock: clock))
+        XCTAssertEqual(event.name, .retransmit)
+        XCTAssertEqual(event.side, .client)
+        XCTAssertEqual(event.newState, .finWait1)
+        XCTAssertNil(event.oldState)
+    }
+
+    func testIPv6TakesTheV6AddressesAndOtherLinesAreSkipped() throws {
+        let line = "  x-1 [000] .....  10.000001: inet_sock_set_state: family=AF_INET6 protocol=IPPROTO_TCP sport=40000 dport=7000 saddr=0.0.0.0 daddr=0.0.0.0 saddrv6=::1 daddrv6=::1 oldstate=TCP_SYN_SENT newstate=TCP_ESTABLISHED"
+        let event = try XCTUnwrap(TraceLineParser.parse(line[...], port: 7000, clock: clock))
+        XCTAssertEqual(event.local.description, "[::1]:40000")
+        XCTAssertNil(TraceLineParser.parse("CPU:1 [LOST 12 EVENTS]", port: 7000, clock: clock))
+        XCTAssertNil(TraceLineParser.parse("  x-1 [000] .....  10.000001: tcp_probe: family=AF_INET sport=1 dport=2", port: 7000, clock: clock))
+    }
+}
