@@ -32,6 +32,9 @@ struct JudgeCommand: ParsableCommand {
     @Option(help: "The per-socket keepalive the server was given (echo-server --keepalive IDLE,INTERVAL,COUNT); default: the tcp_keepalive_* sysctls.")
     var keepalive: String?
 
+    @Flag(name: .customLong("remote-client"), help: "The client runs on another host (two-hosts.yml): judge it from faultproxy's pcap (faultproxy.pcap in the results directory), its --json report and the server's sockets.")
+    var remoteClient = false
+
     func validate() throws {
         if let keepalive, Self.keepaliveTriple(keepalive) == nil {
             throw ValidationError("--keepalive wants IDLE,INTERVAL,COUNT in seconds, e.g. 2,1,3")
@@ -55,6 +58,7 @@ struct JudgeCommand: ParsableCommand {
         var judge = LabJudge(lab: lab, parameters: parameters, results: directory, timeout: timeout, port: port,
                              census: SocketCensus(port: port))
         judge.keepalive = keepalive.flatMap(Self.keepaliveTriple)
+        judge.remoteClient = remoteClient
         let verdict: Verdict
         do {
             verdict = try judge.judge()

@@ -11,6 +11,9 @@ struct LabJudge {
     var port: UInt16 = 7000
     /// Per-socket keepalive the server was started with (idle, interval, count), when not the sysctls.
     var keepalive: (idle: Double, interval: Double, count: Int)?
+    /// The client runs on another host (two-hosts.yml): its sockets are out of sight, so the labs
+    /// that need them judge the client from faultproxy's pcap and the server's sockets instead.
+    var remoteClient = false
     var tolerance = TimingTolerance.forTick()
 
     let census: SocketCensus
@@ -22,6 +25,8 @@ struct LabJudge {
         let watched = lab == .ackLost ? watchUntilClientExits(side: .server, state: "SYN_RECV") : nil
         // FIN_WAIT_2 starts when the server's (possibly delayed) ACK of the FIN arrives, not at close():
         // watch the state itself, from before the client starts until it is gone.
+        // On two hosts the server's side of fin-lost: ESTABLISHED until the client's third FIN arrives.
+        let serverEstablished = lab == .finLost && remoteClient ? watchEstablished(side: .server) : nil
         let finWait2 = lab == .closeWaitLeak
             ? watchSpan(side: .client, state: "FIN_WAIT2", within: Double(parameters["tcp_fin_timeout"] ?? 60) + 10) : nil
         try results.wait(for: "client.status", timeout: timeout)
@@ -62,6 +67,10 @@ struct LabJudge {
             // The first ACK, and the client's re-ACK of each SYN-ACK the server retransmits while the client holds.
             let acks = 1 + retransmitted.count
             try finishFaultProxy(&verdict, expecting: ["handshake-ack": acks...acks])
+        case .finLost where remoteClient:
+            verdict.expectSuccess(client)
+            try finishFaultProxy(&verdict, expecting: ["fin": 2...2])
+            judgeRemoteFinLost(&verdict, client: client, serverEstablished: serverEstablished)
         case .finLost:
             verdict.expectSuccess(client)
             // The FIN goes out at close() and is lost twice. Each retransmission comes at most one
@@ -118,6 +127,59 @@ struct LabJudge {
             try finishFaultProxy(&verdict, expecting: ["keepalive-ack": count...count])
         }
         return verdict
+    }
+
+    /// fin-lost with the client on another host, from what the server's host saw: the client's
+    /// FINs in faultproxy's pcap (kernel timestamps at arrival), the server's socket states, and
+    /// the client's last ACK, which it sends as it enters TIME_WAIT.
+    func judgeRemoteFinLost(_ verdict: inout Verdict, client: ClientReport,
+                            serverEstablished: (seen: Date, gone: Date, largestGap: Double)?) {
+        let path = results.file("faultproxy.pcap")
+        let wire: [WireSegment]
+        do { wire = try PcapSegments.read(path: path) } catch {
+            verdict.add("faultproxy's pcap (\(path))", predicted: "the lab's segments", observed: "\(error)", passed: false)
+            return
+        }
+        let dropped = 2
+        // The client's FINs arrive on the server's port; every one reaches the server's host (lost there).
+        let fins = wire.filter { $0.destinationPort == port && $0.fin && !$0.syn }
+        verdict.add("client FINs reaching the server's host (pcap)", predicted: "\(dropped + 1) (\(dropped) lost, 1 passes)",
+                    observed: String(fins.count), passed: fins.count == dropped + 1)
+        let rto = client.rtoSeconds ?? 0.2
+        // Each retransmission at most one backed-off RTO after the previous (RTO, then 2·RTO); a tail
+        // loss probe may send the first sooner, never later.
+        let timers = (0..<dropped).map { rto * Double(1 << $0) }
+        for n in 1...dropped where n < fins.count {
+            let bound = timers.prefix(n).reduce(0, +)
+            let allowed = tolerance.allowance(gapSeconds: bound, timers: Array(timers.prefix(n)))
+            let observed = fins[n].time - fins[0].time
+            verdict.add("FIN retransmission \(n) after the first FIN (RTO \(TimingTolerance.format(rto)) s, TCP_INFO)",
+                        predicted: "≤ +\(TimingTolerance.format(bound)) s + \(TimingTolerance.format(allowed))",
+                        observed: "+\(TimingTolerance.format(observed)) s", passed: observed > 0 && observed <= bound + allowed)
+        }
+        // The server stays ESTABLISHED while the FINs are lost, and leaves it when the one that passes arrives.
+        if fins.count == dropped + 1, let first = fins.first, let passing = fins.last {
+            let expected = passing.time - first.time
+            let gap = serverEstablished?.largestGap ?? 0.05
+            let allowed = 2 * gap + tolerance.absoluteSeconds
+            let observed = serverEstablished.map { $0.gone.timeIntervalSince1970 - first.time }
+            verdict.add("server leaves ESTABLISHED when FIN \(dropped + 1) arrives (after the first FIN; sampled every ≤ \(Int(gap * 1000)) ms)",
+                        predicted: "+\(TimingTolerance.format(expected)) s ± \(TimingTolerance.format(allowed))",
+                        observed: observed.map { "+\(TimingTolerance.format($0)) s" } ?? "never",
+                        passed: observed.map { abs($0 - expected) <= allowed } ?? false)
+        }
+        // The server closes in turn; the client ACKs that FIN as it enters TIME_WAIT (tcp_time_wait).
+        let serverFin = wire.first { $0.sourcePort == port && $0.fin && !$0.syn }
+        let lastAck = serverFin.flatMap { fin in
+            wire.first { $0.destinationPort == port && $0.ack && !$0.fin && $0.time >= fin.time && $0.acknowledgment == fin.sequence &+ 1 }
+        }
+        verdict.add("client ACKs the server's FIN (it enters TIME_WAIT; pcap)", predicted: "yes",
+                    observed: serverFin == nil ? "no FIN from the server"
+                        : lastAck.map { a in "+\(TimingTolerance.format(a.time - serverFin!.time)) s after the server's FIN" } ?? "no ACK of it",
+                    passed: lastAck != nil)
+        let left = census.states(.server)
+        verdict.add("server sockets left (LAST_ACK ended by that ACK)", predicted: "none",
+                    observed: left.isEmpty ? "none" : left.joined(separator: ", "), passed: left.isEmpty)
     }
 
     // MARK: the model, from this namespace's sysctls
@@ -195,6 +257,27 @@ struct LabJudge {
             previous = now
             if seen, first == nil { first = now }
             if !seen, let first { return (now.timeIntervalSince(first), largestGap) }
+            usleep(10_000)
+        }
+        return nil
+    }
+
+    /// From before the client connects: when an ESTABLISHED socket first shows up on `side` and when
+    /// none is left, with the largest gap between samples; nil if it never showed up or never went.
+    func watchEstablished(side: SocketCensus.Side) -> (seen: Date, gone: Date, largestGap: Double)? {
+        var seen: Date?
+        var previous: Date?
+        var largestGap = 0.0
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let established = census.count(side, state: "ESTABLISHED") > 0
+            let now = Date()
+            if let previous { largestGap = max(largestGap, now.timeIntervalSince(previous)) }
+            previous = now
+            if established, seen == nil { seen = now }
+            if !established, let seen { return (seen, now, largestGap) }
+            // The client gave up without connecting: nothing to watch.
+            if seen == nil, results.exists("client.status") { return nil }
             usleep(10_000)
         }
         return nil

@@ -30,4 +30,11 @@ final class SocketCensus {
     }
 
     func count(_ side: Side, state: String) -> Int { sockets(side, state: state).count }
+
+    /// Every state the side's connected sockets are in now (LISTEN left out), e.g. ["LAST_ACK"].
+    func states(_ side: Side) -> [String] {
+        let all = (try? diag?.tcpSockets(port: port)) ?? []
+        return all.filter { side == .server ? $0.local.port == port : $0.remote.port == port }
+            .map { $0.state.description }.filter { $0 != "LISTEN" }
+    }
 }
