@@ -104,4 +104,33 @@ final class JudgeParsingTests: XCTestCase {
         XCTAssertEqual(sysctls.maximumRTO, 120)
         XCTAssertEqual(sysctls.describe(["tcp_syn_retries", "tcp_syn_linear_timeouts"]), "tcp_syn_retries=2 tcp_syn_linear_timeouts=absent")
     }
+
+    /// faultproxy's --pcap layout: little-endian µs header, link type 101 (raw IP), one IPv4/TCP packet each.
+    func testPcapSegmentsAreReadWithTheirTimesPortsSequenceAndFlags() throws {
+        func le32(_ v: UInt32) -> [UInt8] { [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 24)] }
+        func be16(_ v: UInt16) -> [UInt8] { [UInt8(v >> 8), UInt8(v & 0xFF)] }
+        func be32(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
+        func packet(sport: UInt16, dport: UInt16, seq: UInt32, ack: UInt32, flags: UInt8, payload: Int) -> [UInt8] {
+            var ip: [UInt8] = [0x45, 0] + be16(UInt16(40 + payload)) + [0, 0, 0x40, 0, 64, 6, 0, 0] + [198, 18, 7, 2] + [198, 18, 7, 10]
+            ip += be16(sport) + be16(dport) + be32(seq) + be32(ack) + [0x50, flags] + be16(64240) + [0, 0, 0, 0]
+            return ip + [UInt8](repeating: 0x61, count: payload)
+        }
+        var file = le32(0xA1B2_C3D4) + [2, 0, 4, 0] + le32(0) + le32(0) + le32(262_144) + le32(101)
+        for (time, bytes) in [(UInt32(1_800_000_000), packet(sport: 45740, dport: 7000, seq: 1006, ack: 2006, flags: 0x11, payload: 0)),
+                              (UInt32(1_800_000_001), packet(sport: 7000, dport: 45740, seq: 2006, ack: 1007, flags: 0x18, payload: 5))] {
+            file += le32(time) + le32(250_000) + le32(UInt32(bytes.count)) + le32(UInt32(bytes.count)) + bytes
+        }
+        write("faultproxy.pcap", file)
+        let segments = try PcapSegments.read(path: directory.file("faultproxy.pcap"))
+        XCTAssertEqual(segments.count, 2)
+        XCTAssertEqual(segments[0].time, 1_800_000_000.25, accuracy: 1e-6)
+        XCTAssertEqual(segments[0].sourcePort, 45740)
+        XCTAssertEqual(segments[0].destinationPort, 7000)
+        XCTAssertEqual(segments[0].sequence, 1006)
+        XCTAssertEqual(segments[0].acknowledgment, 2006)
+        XCTAssertTrue(segments[0].fin && segments[0].ack && !segments[0].syn)
+        XCTAssertEqual(segments[1].payloadLength, 5)
+        XCTAssertFalse(segments[1].fin)
+        XCTAssertThrowsError(try PcapSegments.parse([UInt8](repeating: 0, count: 24)))
+    }
 }
