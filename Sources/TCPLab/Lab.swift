@@ -178,8 +178,13 @@ public final class Lab: @unchecked Sendable {
     public func timeWaitTimers() throws -> [(localPort: UInt16, remotePort: UInt16, seconds: Double, readAtUnixMicroseconds: Int64)] {
         var timers: [(UInt16, UInt16, Double, Int64)] = []
         for host in hosts {
-            let table = try host.namespace.run(["cat", "/proc/net/tcp"]).standardOutput
-            let readAt = Int64(Date().timeIntervalSince1970 * 1_000_000)
+            // Read on a thread inside the host's namespace, and timed right there: a `cat` process
+            // adds milliseconds (hundreds on a loaded machine) between the read and the clock.
+            // /proc/thread-self/net, not /proc/self/net: the latter is the main thread's namespace.
+            let (table, readAt) = try inside(host) { () throws -> (String, Int64) in
+                let text = try String(contentsOfFile: "/proc/thread-self/net/tcp", encoding: .utf8)
+                return (text, Int64(Date().timeIntervalSince1970 * 1_000_000))
+            }
             for line in table.split(separator: "\n").dropFirst() {
                 let fields = line.split(separator: " ")
                 // sl local_address rem_address st tx_queue:rx_queue tr:tm->when ...
@@ -197,7 +202,12 @@ public final class Lab: @unchecked Sendable {
     /// Runs `body` on a thread inside an end's namespace (the server's by default): sockets it
     /// opens belong to that host, whichever thread uses them later.
     public func inside<T: Sendable>(_ end: End = .server, _ body: @escaping @Sendable () throws -> T) throws -> T {
-        let name = host(end).namespace.name
+        try inside(host(end), body)
+    }
+
+    /// The same on any of the lab's hosts (the router's too).
+    public func inside<T: Sendable>(_ host: LabHost, _ body: @escaping @Sendable () throws -> T) throws -> T {
+        let name = host.namespace.name
         let box = ResultBox<T>()
         let thread = Thread {
             do {
