@@ -80,6 +80,7 @@ final class SVGLadderViewTests: XCTestCase {
                 XCTAssertEqual(mark, "✗")
             case .delayed:
                 XCTAssertTrue(min(client, server) < end && end < max(client, server), "held in the middle")
+                XCTAssertEqual(try nodes(try parse(arrow.group.xmlString), "//*[@class='hourglass']").count, 1)
             case .released:
                 XCTAssertTrue(min(client, server) < start && start < max(client, server), "released from where it was held")
                 XCTAssertEqual(end, lanes.1)
@@ -109,7 +110,7 @@ final class SVGLadderViewTests: XCTestCase {
         XCTAssertEqual(labels[2], "S seq 0 syn (retrans +1.000 s after the last copy)")
         XCTAssertEqual(labels[4], "S seq 0 syn (retrans +2.000 s after the last copy, ×2.0)", "backoff: twice the previous gap")
         XCTAssertEqual(labels[3], "S. seq 0 ack 1 synack (retrans +1.000 s after the last copy) ✗ dropped")
-        XCTAssertTrue(labels[7].hasPrefix("P. seq 1 ack 1 len 5 data ⧖ held"), labels[7])
+        XCTAssertTrue(labels[7].hasPrefix("P. seq 1 ack 1 len 5 data held"), labels[7])
         XCTAssertTrue(labels[8].hasSuffix("released (held 300.0 ms)"), labels[8])
     }
 

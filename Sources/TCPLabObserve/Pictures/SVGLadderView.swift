@@ -4,7 +4,7 @@ import TCPLabSystem
 
 /// A ladder as a self-contained SVG, in the manner of Wireshark's flow graph: a time axis on the
 /// left, a lane for each end, one arrow per timeline event sloping down with time, a lost segment
-/// as an arrow that stops half-way with ✗, a held segment as an arrow to the middle (⧖), a dashed
+/// as an arrow that stops half-way with ✗, a held segment as an arrow to the middle (an hourglass), a dashed
 /// hold, and its release going on from there; retransmissions labelled with the gap since the
 /// previous copy; the sockets' states as bands on their lane; judged timings (when given) as a
 /// tolerance band, the expected time and the observed time in a column each on the right.
@@ -18,12 +18,12 @@ public struct SVGLadderView: Sendable {
     public init(title: String? = nil) { self.title = title }
 
     // Geometry, in px.
-    static let clientX = 330.0
-    static let serverX = 790.0
+    static let clientX = 390.0
+    static let serverX = 800.0
     static let middleX = (clientX + serverX) / 2
     static let slope = 14.0
     static let header = 64.0
-    static let judgementStart = serverX + 250
+    static let judgementStart = serverX + 330
     static let judgementWidth = 22.0
 
     public func render(events: [TimelineEvent], transitions: [SocketTransition] = [], judgements: [LadderJudgement] = [],
@@ -39,7 +39,7 @@ public struct SVGLadderView: Sendable {
         let lowest = moments.map { scale.y(at: $0) }.min() ?? 0
         scale = LadderTimeScale(rowTimes: rowTimes, top: Self.header - min(0, lowest))
         let bottom = (moments.map { scale.y(at: $0) }.max() ?? Self.header) + Self.slope + 20
-        let width = judgements.isEmpty ? Self.serverX + 250 : Self.judgementStart + Double(judgements.count) * Self.judgementWidth + 10
+        let width = judgements.isEmpty ? Self.serverX + 330 : Self.judgementStart + Double(judgements.count) * Self.judgementWidth + 10
         let legendLines = judgements.count + 1
         let height = bottom + 18 * Double(legendLines) + 10
 
@@ -78,7 +78,7 @@ public struct SVGLadderView: Sendable {
         // Legend.
         var y = bottom + 14
         svg.element("text", ["x": "8", "y": XMLWriter.number(y), "class": "legend"],
-                    text: "✗ lost (stops half-way) · ⧖ held, then released · ⧉ duplicated · orange: retransmission · the axis is not linear: each row is at its time")
+                    text: "✗ lost (stops half-way) · hourglass: held, dashed until released · dashed teal: duplicated · orange: retransmission · the axis is not linear: each row is at its time")
         for (index, judgement) in judgements.enumerated() {
             y += 18
             let observed = judgement.observedUnixMicroseconds.map { TimelineEvent.seconds($0 - origin) } ?? "never"
@@ -117,7 +117,6 @@ public struct SVGLadderView: Sendable {
                 mark = "✗"
             case .delayed:
                 end = (Self.middleX, y + Self.slope / 2)
-                mark = "⧖"
                 waiting[holdKey(event), default: []].append(index)
             case .released:
                 start = (Self.middleX, y)
@@ -136,8 +135,15 @@ public struct SVGLadderView: Sendable {
                 svg.empty("line", ["class": "hold", "x1": XMLWriter.number(Self.middleX), "y1": XMLWriter.number(scale.y(row: from) + Self.slope / 2),
                                    "x2": XMLWriter.number(Self.middleX), "y2": XMLWriter.number(y)])
             }
+            let arrives = event.fate != .dropped && event.fate != .delayed
             svg.empty("line", ["class": "arrow", "x1": XMLWriter.number(start.x), "y1": XMLWriter.number(start.y),
-                               "x2": XMLWriter.number(end.x), "y2": XMLWriter.number(end.y), "marker-end": mark == nil ? "url(#head)" : nil])
+                               "x2": XMLWriter.number(end.x), "y2": XMLWriter.number(end.y), "marker-end": arrives ? "url(#head)" : nil])
+            if event.fate == .delayed {
+                // An hourglass drawn, not the ⧖ glyph: few fonts have it.
+                let (x, y) = (end.x, end.y)
+                svg.empty("path", ["class": "hourglass", "fill": "#6a1b9a",
+                                   "d": "M\(XMLWriter.number(x - 5)),\(XMLWriter.number(y - 7)) h10 l-10,14 h10 z"])
+            }
             if let mark {
                 svg.element("text", ["class": "mark", "x": XMLWriter.number(end.x), "y": XMLWriter.number(end.y + 5), "text-anchor": "middle"], text: mark)
             }
@@ -162,9 +168,9 @@ public struct SVGLadderView: Sendable {
         switch event.fate {
         case .passed: break
         case .dropped: label += " ✗ dropped"
-        case .delayed: label += " ⧖ held" + event.faultTimingText
+        case .delayed: label += " held" + event.faultTimingText
         case .released: label += " released" + event.heldText
-        case .duplicated: label += " ⧉ duplicated"
+        case .duplicated: label += " duplicated"
         }
         return label
     }
@@ -194,7 +200,7 @@ public struct SVGLadderView: Sendable {
                            "data-unix-us": String(change.timeUnixMicroseconds)])
             svg.empty("rect", ["x": XMLWriter.number(x), "y": XMLWriter.number(top), "width": "8", "height": XMLWriter.number(max(2, end - top)),
                                "fill": Self.colour(state), "opacity": "0.75"])
-            let textX = change.side == .client ? Self.clientX - 50 : Self.serverX + 50
+            let textX = change.side == .client ? Self.clientX - 42 : Self.serverX + 42
             svg.element("text", ["x": XMLWriter.number(textX), "y": XMLWriter.number(top + 10),
                                  "text-anchor": change.side == .client ? "end" : "start"], text: change.stateText)
             svg.close()
