@@ -184,3 +184,21 @@ final class SVGLadderViewTests: XCTestCase {
         XCTAssertEqual(XMLWriter.number(12.25), "12.3")
     }
 }
+
+final class RetransmissionGapTests: XCTestCase {
+    func testRatiosOnlyBetweenTimerSizedGaps() {
+        var events = LadderPictureFixture.events()
+        // A SYN-ACK sent 20 µs after the previous copy (in answer to a repeated SYN), then one 2 s later.
+        var quick = events[5]
+        quick.timeUnixMicroseconds += 20
+        var late = events[5]
+        late.timeUnixMicroseconds += 2_000_000
+        events += [quick, late]
+        let gaps = RetransmissionGap.of(events)
+        XCTAssertEqual(gaps[4], RetransmissionGap(sincePrevious: 2_000_000, ratio: 2))
+        XCTAssertEqual(gaps[events.count - 2], RetransmissionGap(sincePrevious: 20, ratio: nil), "no ×0.0")
+        XCTAssertEqual(gaps[events.count - 1], RetransmissionGap(sincePrevious: 1_999_980, ratio: nil), "no ×100000")
+        XCTAssertNil(gaps[0], "a first transmission")
+        XCTAssertNil(gaps[8], "a release is the held segment, not a retransmission")
+    }
+}

@@ -90,7 +90,7 @@ public struct LabHTMLReport: Sendable {
         html.close()
 
         for (index, ladder) in report.ladders.enumerated() {
-            html.element("h2", text: "Ladder \(report.ladders.count > 1 ? "\(index + 1): " : "")\(ladder.title)")
+            html.element("h2", text: "Ladder\(report.ladders.count > 1 ? " \(index + 1)" : ""): \(ladder.title)")
             if ladder.observation != nil {
                 html.open("div", ["class": "ladder"])
                 html.raw(ladder.render(.svg, checks: report.checks))

@@ -36,7 +36,13 @@ public struct RetransmissionGap: Sendable, Equatable {
             let gap = previous.map { event.timeUnixMicroseconds - $0.time }
             last[key] = (event.timeUnixMicroseconds, gap)
             guard event.retransmission, let gap else { return nil }
-            let ratio = previous?.gap.flatMap { $0 > 0 ? Double(gap) / Double($0) : nil }
+            // A ratio only between two timer-sized gaps: a copy sent at once in answer to the peer's
+            // own retransmission (a SYN-ACK to a repeated SYN) is no backoff step.
+            let ratio = previous?.gap.flatMap { before -> Double? in
+                guard before >= 1000, gap >= 1000 else { return nil }
+                let ratio = Double(gap) / Double(before)
+                return (0.25...8).contains(ratio) ? ratio : nil
+            }
             return RetransmissionGap(sincePrevious: gap, ratio: ratio)
         }
     }

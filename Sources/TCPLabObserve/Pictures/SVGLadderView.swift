@@ -18,8 +18,8 @@ public struct SVGLadderView: Sendable {
     public init(title: String? = nil) { self.title = title }
 
     // Geometry, in px.
-    static let clientX = 390.0
-    static let serverX = 800.0
+    static let clientX = 450.0
+    static let serverX = 860.0
     static let middleX = (clientX + serverX) / 2
     static let slope = 14.0
     static let header = 64.0
