@@ -158,12 +158,7 @@ public struct SVGLadderView: Sendable {
 
     /// "S. seq 0 ack 1 synack (retrans +1.020 s after the last copy, ×2.0) ✗ dropped".
     static func label(_ event: TimelineEvent, gap: RetransmissionGap?) -> String {
-        var label = "\(event.flags) seq \(event.sequenceRelative)"
-        if let ack = event.acknowledgmentRelative { label += " ack \(ack)" }
-        if event.payloadBytes > 0 { label += " len \(event.payloadBytes)" }
-        if event.windowRaw == 0, !event.flags.contains("R") { label += " win 0" }
-        for block in event.sackRelative ?? [] where block.count == 2 { label += " sack \(block[0])-\(block[1])" }
-        label += " \(event.kind.rawValue)"
+        var label = event.ladderLabel
         if event.retransmission { label += gap.map { " (retrans \($0.text))" } ?? " (retrans)" }
         switch event.fate {
         case .passed: break
