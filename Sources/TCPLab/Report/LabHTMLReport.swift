@@ -91,10 +91,15 @@ public struct LabHTMLReport: Sendable {
 
         for (index, ladder) in report.ladders.enumerated() {
             html.element("h2", text: "Ladder\(report.ladders.count > 1 ? " \(index + 1)" : ""): \(ladder.title)")
-            if ladder.observation != nil {
+            if let observation = ladder.observation {
                 html.open("div", ["class": "ladder"])
                 html.raw(ladder.render(.svg, checks: report.checks))
                 html.close()
+                if Self.timeSequenceLabs.contains(report.name), TimeSequenceView.dataSender(observation.events) != nil {
+                    html.open("div", ["class": "time-sequence"])
+                    html.raw(TimeSequenceView(title: ladder.title).render(events: observation.events))
+                    html.close()
+                }
             }
             html.open("details")
             html.element("summary", text: "the same as text")
@@ -139,6 +144,9 @@ public struct LabHTMLReport: Sendable {
     }
 
     // MARK: pieces
+
+    /// The labs about data in flight, whose pages add a tcptrace-style time-sequence plot.
+    static let timeSequenceLabs: Set<String> = ["data-lost", "zero-window", "server-dead-retransmit"]
 
     /// "第一次握手丢失了，会发生什么？(the first handshake segment is lost)" → the notes' words and the translation.
     static func split(_ question: String) -> (chinese: String, english: String?) {
