@@ -12,17 +12,7 @@ final class FaultProxyLadderTests: WitnessedNamespaceTestCase {
 
     func testSVGLadderMatchesTheJSONTimeline() throws {
         let picture = directory.appendingPathComponent("synack-lost.svg").path
-        let server = try lab.spawn([try LabBinaries.path("echo-server")])
-        defer { server.stop() }
-        let proxy = try lab.spawn([try LabBinaries.path("faultproxy"), "--drop", "synack:2", "--timeline", "json", "--states",
-                                   "--ladder", "svg=\(picture)"])
-        defer { proxy.stop() }
-        try proxy.awaitRulesInstalled()
-        let client = try lab.run([try LabBinaries.path("echo-client"), "--port", "7001"], timeout: 30, check: false)
-        XCTAssertEqual(client.status, 0, client.standardError)
-        usleep(300_000)
-        proxy.signal(SIGINT)
-        XCTAssertEqual(proxy.wait(timeout: 10), 0, proxy.standardError)
+        let proxy = try echoThroughFaultProxy(["--drop", "synack:2", "--timeline", "json", "--states", "--ladder", "svg=\(picture)"])
         XCTAssertTrue(proxy.standardError.contains("wrote the svg ladder"), proxy.standardError)
 
         let segments = try proxy.standardOutput.split(separator: "\n").map {
