@@ -27,3 +27,18 @@ final class MermaidLadderViewTests: XCTestCase {
         XCTAssertEqual(MermaidLadderView.escape("a; b #1\nc"), "a#59; b #35;1 c")
     }
 }
+
+final class KernelEventPictureTests: XCTestCase {
+    let reset = KernelEvent(name: .sendReset, monotonicMicroseconds: 0, timeUnixMicroseconds: LadderPictureFixture.origin + 3_300_300,
+                            local: LadderPictureFixture.server, remote: LadderPictureFixture.client, side: .server,
+                            oldState: nil, newState: .established)
+
+    func testKernelEventsAreNotesAndFlags() throws {
+        let events = LadderPictureFixture.events()
+        let mermaid = MermaidLadderView().render(events: events, kernelEvents: [reset])
+        XCTAssertEqual(mermaid.split(separator: "\n").last, "    Note right of S: +3.300300s kernel: RST sent")
+        let svg = SVGLadderView().render(events: events, kernelEvents: [reset])
+        XCTAssertEqual(svg.components(separatedBy: "<g class=\"kernel\" data-side=\"server\" data-name=\"tcp_send_reset\"").count - 1, 1)
+        XCTAssertTrue(svg.contains(">kernel: RST sent</text>"))
+    }
+}

@@ -12,16 +12,19 @@ public enum LadderFormat: String, CaseIterable, Sendable {
     }
 
     /// The ladder of `events` and `transitions` in this format; `judgements` are drawn by the SVG only.
-    public func render(events: [TimelineEvent], transitions: [SocketTransition], judgements: [LadderJudgement] = [],
-                       title: String? = nil, colour: Bool = false, originUnixMicroseconds: Int64? = nil) -> String {
+    public func render(events: [TimelineEvent], transitions: [SocketTransition], kernelEvents: [KernelEvent] = [],
+                       judgements: [LadderJudgement] = [], title: String? = nil, colour: Bool = false,
+                       originUnixMicroseconds: Int64? = nil) -> String {
         switch self {
         case .text:
-            LadderView(colour: colour).render(events: events, transitions: transitions, originUnixMicroseconds: originUnixMicroseconds)
+            LadderView(colour: colour).render(events: events, transitions: transitions, kernelEvents: kernelEvents,
+                                              originUnixMicroseconds: originUnixMicroseconds)
         case .svg:
-            SVGLadderView(title: title).render(events: events, transitions: transitions, judgements: judgements,
-                                               originUnixMicroseconds: originUnixMicroseconds)
+            SVGLadderView(title: title).render(events: events, transitions: transitions, kernelEvents: kernelEvents,
+                                               judgements: judgements, originUnixMicroseconds: originUnixMicroseconds)
         case .mermaid:
-            MermaidLadderView().render(events: events, transitions: transitions, originUnixMicroseconds: originUnixMicroseconds)
+            MermaidLadderView().render(events: events, transitions: transitions, kernelEvents: kernelEvents,
+                                       originUnixMicroseconds: originUnixMicroseconds)
         }
     }
 }

@@ -2,11 +2,12 @@ import TCPLabFault
 
 /// A ladder as a Mermaid `sequenceDiagram`, for Markdown (GitHub renders it): one message per
 /// timeline event (`->>` delivered, `-x` lost, `-)` held), the sockets' states as notes on
-/// their side, each line starting with its offset.
+/// their side (the kernel's tracepoints too, "kernel: …"), each line starting with its offset.
 public struct MermaidLadderView: Sendable {
     public init() {}
 
-    public func render(events: [TimelineEvent], transitions: [SocketTransition] = [], originUnixMicroseconds: Int64? = nil) -> String {
+    public func render(events: [TimelineEvent], transitions: [SocketTransition] = [], kernelEvents: [KernelEvent] = [],
+                       originUnixMicroseconds: Int64? = nil) -> String {
         let origin = originUnixMicroseconds
             ?? ([events.first?.timeUnixMicroseconds, transitions.map(\.timeUnixMicroseconds).min()].compactMap { $0 }.min() ?? 0)
         let client = events.first { $0.from == .client }.map(\.source) ?? events.first { $0.from == .server }.map(\.destination)
@@ -14,10 +15,13 @@ public struct MermaidLadderView: Sendable {
         var lines = ["sequenceDiagram",
                      "    participant C as " + Self.escape("client" + (client.map { " " + $0 } ?? "")),
                      "    participant S as " + Self.escape("server" + (server.map { " " + $0 } ?? ""))]
-        enum Row { case segment(Int), state(SocketTransition) }
+        enum Row { case segment(Int), state(SocketTransition), kernel(KernelEvent) }
         var rows: [(time: Int64, order: Int, row: Row)] = []
         for (i, event) in events.enumerated() { rows.append((event.timeUnixMicroseconds, i, .segment(i))) }
         for (i, change) in transitions.enumerated() { rows.append((change.timeUnixMicroseconds, events.count + i, .state(change))) }
+        for (i, event) in kernelEvents.enumerated() {
+            rows.append((event.timeUnixMicroseconds, events.count + transitions.count + i, .kernel(event)))
+        }
         rows.sort { ($0.time, $0.order) < ($1.time, $1.order) }
         let gaps = RetransmissionGap.of(events)
         for (time, _, row) in rows {
@@ -35,6 +39,9 @@ public struct MermaidLadderView: Sendable {
             case .state(let change):
                 let side = change.side == .client ? "left of C" : "right of S"
                 lines.append("    Note \(side): " + Self.escape("\(offset) \(change.stateText)"))
+            case .kernel(let event):
+                let side = event.side == .client ? "left of C" : "right of S"
+                lines.append("    Note \(side): " + Self.escape("\(offset) kernel: \(event.laneText)"))
             }
         }
         return lines.joined(separator: "\n") + "\n"

@@ -6,7 +6,8 @@ import TCPLabSystem
 /// left, a lane for each end, one arrow per timeline event sloping down with time, a lost segment
 /// as an arrow that stops half-way with ✗, a held segment as an arrow to the middle (an hourglass), a dashed
 /// hold, and its release going on from there; retransmissions labelled with the gap since the
-/// previous copy; the sockets' states as bands on their lane; judged timings (when given) as a
+/// previous copy; the sockets' states as bands on their lane, the kernel's tracepoints as flags
+/// beside it; judged timings (when given) as a
 /// tolerance band, the expected time and the observed time in a column each on the right.
 ///
 /// Pure: events in, text out; no fonts or scripts are referenced (generic `monospace` only).
@@ -26,14 +27,14 @@ public struct SVGLadderView: Sendable {
     static let judgementStart = serverX + 330
     static let judgementWidth = 22.0
 
-    public func render(events: [TimelineEvent], transitions: [SocketTransition] = [], judgements: [LadderJudgement] = [],
-                       originUnixMicroseconds: Int64? = nil) -> String {
+    public func render(events: [TimelineEvent], transitions: [SocketTransition] = [], kernelEvents: [KernelEvent] = [],
+                       judgements: [LadderJudgement] = [], originUnixMicroseconds: Int64? = nil) -> String {
         let times = events.map(\.timeUnixMicroseconds)
         let rowTimes = times.isEmpty ? transitions.map(\.timeUnixMicroseconds).sorted() : times
         let origin = originUnixMicroseconds ?? ([times.min(), transitions.map(\.timeUnixMicroseconds).min()].compactMap { $0 }.min() ?? 0)
         var scale = LadderTimeScale(rowTimes: rowTimes, top: 0)
         // Everything drawn, so the picture starts above the earliest and ends below the latest.
-        let moments = rowTimes + transitions.map(\.timeUnixMicroseconds)
+        let moments = rowTimes + transitions.map(\.timeUnixMicroseconds) + kernelEvents.map(\.timeUnixMicroseconds)
             + judgements.flatMap { [$0.expectedUnixMicroseconds - $0.toleranceMicroseconds, $0.expectedUnixMicroseconds + $0.toleranceMicroseconds]
                 + ($0.observedUnixMicroseconds.map { [$0] } ?? []) }
         let lowest = moments.map { scale.y(at: $0) }.min() ?? 0
@@ -72,6 +73,7 @@ public struct SVGLadderView: Sendable {
         }
         svg.newline()
         drawStates(transitions, scale: scale, bottom: bottom, into: &svg)
+        drawKernelEvents(kernelEvents, scale: scale, into: &svg)
         drawSegments(events, scale: scale, origin: origin, into: &svg)
         drawJudgements(judgements, scale: scale, origin: origin, bottom: bottom, into: &svg)
 
@@ -198,6 +200,24 @@ public struct SVGLadderView: Sendable {
             let textX = change.side == .client ? Self.clientX - 42 : Self.serverX + 42
             svg.element("text", ["x": XMLWriter.number(textX), "y": XMLWriter.number(top + 10),
                                  "text-anchor": change.side == .client ? "end" : "start"], text: change.stateText)
+            svg.close()
+            svg.newline()
+        }
+    }
+
+    /// A small flag on the lane and the tracepoint's words outside it, a line below where a state's would go.
+    private func drawKernelEvents(_ kernelEvents: [KernelEvent], scale: LadderTimeScale, into svg: inout XMLWriter) {
+        for event in kernelEvents {
+            let y = scale.y(at: event.timeUnixMicroseconds)
+            let lane = event.side == .client ? Self.clientX : Self.serverX
+            let outward = event.side == .client ? -1.0 : 1.0
+            svg.open("g", ["class": "kernel", "data-side": event.side.rawValue, "data-name": event.name.rawValue,
+                           "data-unix-us": String(event.timeUnixMicroseconds)])
+            svg.element("title", text: event.summary)
+            svg.empty("path", ["d": "M\(XMLWriter.number(lane)),\(XMLWriter.number(y)) v-9 l\(XMLWriter.number(7 * outward)),3 l\(XMLWriter.number(-7 * outward)),3",
+                               "fill": "#6d4c41", "stroke": "#6d4c41"])
+            svg.element("text", ["x": XMLWriter.number(lane + 42 * outward), "y": XMLWriter.number(y + 20), "fill": "#6d4c41",
+                                 "text-anchor": event.side == .client ? "end" : "start"], text: "kernel: " + event.laneText)
             svg.close()
             svg.newline()
         }
