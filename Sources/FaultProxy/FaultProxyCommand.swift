@@ -69,6 +69,11 @@ struct FaultProxyCommand: ParsableCommand {
     @Option(help: "Print every segment of the watched connections as it crosses: text (a ladder) or json (one object per line).")
     var timeline: TimelineFormat?
 
+    @Option(help: ArgumentHelp(
+        "At the end, draw the run's ladder as text, svg (a self-contained picture) or mermaid (a sequenceDiagram for Markdown), on stdout or into FILE. Add --states for the sockets' states.",
+        valueName: "format[=file]"))
+    var ladder: LadderRequest?
+
     @Option(help: ArgumentHelp("Write the segments to this pcap file (kernel timestamps; tcpdump -r and Wireshark read it).", valueName: "file"))
     var pcap: String?
 
@@ -102,7 +107,7 @@ struct FaultProxyCommand: ParsableCommand {
     enum RelayLeg: String, ExpressibleByArgument, CaseIterable { case client, upstream }
 
     /// Whether the run watches segments at all (then the rules log them to --log-group).
-    var observes: Bool { timeline != nil || pcap != nil || watchesStates }
+    var observes: Bool { timeline != nil || pcap != nil || ladder != nil || watchesStates }
     var watchesStates: Bool { states || !stateNamespaces.isEmpty }
 
     func validate() throws {
@@ -123,6 +128,12 @@ struct FaultProxyCommand: ParsableCommand {
         if snaplen != nil, pcap == nil { throw ValidationError("--snaplen is for --pcap: the timeline copies headers only") }
         if json, timeline == .json {
             throw ValidationError("--json and --timeline json both write JSON lines on stdout: use one")
+        }
+        if let ladder, ladder.path == nil, json || timeline == .json {
+            throw ValidationError("--ladder \(ladder.format.rawValue) would share stdout with JSON lines: give it a file (--ladder \(ladder.format.rawValue)=FILE)")
+        }
+        if let path = ladder?.path, !dryRun {
+            do { try PcapWriter.checkDestination(path) } catch { throw ValidationError("--ladder: \(error)") }
         }
         if let pcap, !dryRun {
             do { try PcapWriter.checkDestination(pcap) } catch { throw ValidationError("--pcap: \(error)") }
@@ -190,7 +201,7 @@ struct FaultProxyCommand: ParsableCommand {
         }
         let session = FaultSession(plan: plan, scope: try scope(), netns: netns, duration: duration?.duration, json: json,
                                    observation: observes ? .init(timeline: timeline, pcap: pcap, snaplen: snaplen, states: watchesStates, group: logGroup,
-                                                                  stateNamespaces: stateNamespaces) : nil,
+                                                                  stateNamespaces: stateNamespaces, ladder: ladder) : nil,
                                    queueCapacity: queueCapacity)
         do {
             try session.run()
@@ -203,3 +214,6 @@ struct FaultProxyCommand: ParsableCommand {
 
 extension Endpoint: ExpressibleByArgument {}
 extension TimelineFormat: ExpressibleByArgument {}
+extension LadderRequest: ExpressibleByArgument {
+    public init?(argument: String) { self.init(parsing: argument) }
+}

@@ -31,6 +31,8 @@ struct FaultSession {
         var group: UInt16
         /// Other namespaces whose sockets' states join the timeline (--states-netns).
         var stateNamespaces: [NamespaceReference] = []
+        /// --ladder: the ladder in another format or into a file, at the end.
+        var ladder: LadderRequest? = nil
     }
 
     private static let signalToken: UInt64 = 1 << 60
@@ -114,7 +116,9 @@ struct FaultSession {
             printer?.print(segments: try watch.drainLog(expecting: logged))
             printer?.print(kernel: watch.drainTrace())
             let capture = watch.capture(logged: logged)
-            printer?.finish(watch, capture: capture)
+            // A ladder asked for on stdout takes the text ladder's place.
+            if observation?.ladder.map({ $0.path != nil }) ?? true { printer?.finish(watch, capture: capture) }
+            if let ladder = observation?.ladder { try ladder.emit(watch) }
             if let path = observation?.pcap {
                 try watch.writePcap(to: path)
                 printError("faultproxy: wrote \(watch.events.count) segments to \(path)")

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TCPLab
 import TCPLabCommandSupport
+import TCPLabObserve
 import TCPLabSystem
 
 struct RunCommand: ParsableCommand {
@@ -32,6 +33,14 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Leave the ladders out of the text output.")
     var noLadder = false
 
+    @Option(help: ArgumentHelp(
+        "Draw the ladders as text (the default), svg or mermaid; with =DIR write each to DIR/LAB-N.svg|mmd|txt instead.",
+        valueName: "format[=dir]"))
+    var ladder: LadderRequest?
+
+    @Option(help: ArgumentHelp("Write an offline HTML report (index.html, a page per lab) to this directory as the run goes.", valueName: "dir"))
+    var report: String?
+
     func validate() throws {
         guard !names.isEmpty else { throw ValidationError("name at least one lab, or all (see `tcplab list`)") }
         guard (1...100).contains(`repeat`) else { throw ValidationError("--repeat must be 1 to 100") }
@@ -55,6 +64,8 @@ struct RunCommand: ParsableCommand {
         let interrupt = InterruptCleanup()
         let runner = LabRunner(profile: profile, pcapDirectory: pcap, topology: topology)
         let renderer = LabReportRenderer(colour: isatty(STDOUT_FILENO) == 1, ladders: !noLadder)
+        var outputs = LabOutputs(ladder: ladder, reportDirectory: report, runDescription: LabOutputs.describe(profile: profile, topology: topology))
+        try outputs.prepare()
         let started = Date()
         var anyFailed = false
         for round in 1...`repeat` {
@@ -63,9 +74,10 @@ struct RunCommand: ParsableCommand {
             var reports: [LabReport] = []
             for lab in labs {
                 if !json { printError("tcplab: running \(lab.name) …") }
-                let report = runner.run(lab)
+                let judged = runner.run(lab)
                 if interrupt.fired { throw ExitCode(130) }
-                reports.append(report)
+                reports.append(judged)
+                let report = try outputs.add(judged)
                 if json {
                     JSONLines.emit(report)
                 } else {
@@ -74,6 +86,7 @@ struct RunCommand: ParsableCommand {
                 }
             }
             if !json { FileHandle.standardOutput.write(Data(renderer.summary(reports).utf8)) }
+            if let report { printError("tcplab: report in \(report)/index.html") }
             let failed = reports.filter { $0.status == .failed }.count
             printError("tcplab: round \(round): \(reports.filter { $0.status == .passed }.count) passed, \(failed) failed, \(reports.filter { $0.status == .skipped }.count) skipped in \(TimingTolerance.format(Date().timeIntervalSince(roundStarted))) s"
                        + (round > 1 ? " (\(TimingTolerance.format(Date().timeIntervalSince(started))) s in all)" : ""))

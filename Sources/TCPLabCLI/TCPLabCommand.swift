@@ -11,6 +11,6 @@ struct TCPLabCommand: ParsableCommand {
             states, and compares what happened with what a model of the kernel (fed by the \
             sysctls read back from the namespace) expects. Needs root (network namespaces).
             """,
-        subcommands: [ListCommand.self, RunCommand.self, WatchCommand.self]
+        subcommands: [ListCommand.self, RunCommand.self, ReportCommand.self, WatchCommand.self]
     )
 }

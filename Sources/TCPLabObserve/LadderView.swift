@@ -55,13 +55,7 @@ public struct LadderView: Sendable {
 
     /// "S seq 0 win 65495 [syn] ────────▶" or "◀──────── S. seq 0 ack 1 [synack]".
     func arrow(_ event: TimelineEvent) -> String {
-        var label = "\(event.flags) seq \(event.sequenceRelative)"
-        if let ack = event.acknowledgmentRelative { label += " ack \(ack)" }
-        if event.payloadBytes > 0 { label += " len \(event.payloadBytes)" }
-        // The two things flow-control and loss-recovery ladders turn on: a closed window, SACK blocks.
-        if event.windowRaw == 0, !event.flags.contains("R") { label += " win 0" }
-        for block in event.sackRelative ?? [] where block.count == 2 { label += " sack \(block[0])-\(block[1])" }
-        label += " \(event.kind.rawValue)"
+        var label = event.ladderLabel
         if event.retransmission { label += " (retrans)" }
         let tail: String
         let code: String?
@@ -95,4 +89,17 @@ public struct LadderView: Sendable {
     }
 
     private func centre(_ text: String, _ width: Int) -> String { pad(text, width) }
+}
+
+extension TimelineEvent {
+    /// "P. seq 1 ack 6 len 5 win 0 sack 7-12 data": what every ladder (text, SVG, Mermaid) writes on an arrow.
+    var ladderLabel: String {
+        var label = "\(flags) seq \(sequenceRelative)"
+        if let ack = acknowledgmentRelative { label += " ack \(ack)" }
+        if payloadBytes > 0 { label += " len \(payloadBytes)" }
+        // The two things flow-control and loss-recovery ladders turn on: a closed window, SACK blocks.
+        if windowRaw == 0, !flags.contains("R") { label += " win 0" }
+        for block in sackRelative ?? [] where block.count == 2 { label += " sack \(block[0])-\(block[1])" }
+        return label + " \(kind.rawValue)"
+    }
 }

@@ -11,17 +11,7 @@ final class FaultProxyTimelineTests: WitnessedNamespaceTestCase {
         let pcap = directory.appendingPathComponent("faultproxy.pcap").path
         let tcpdump = try startWitness(port: 7001, capture: capture)
         defer { tcpdump.stop() }
-        let server = try lab.spawn([try LabBinaries.path("echo-server")])
-        defer { server.stop() }
-        let proxy = try lab.spawn([try LabBinaries.path("faultproxy"), "--drop", "synack:2", "--timeline", "json", "--states", "--pcap", pcap])
-        defer { proxy.stop() }
-        try proxy.awaitRulesInstalled()
-
-        let client = try lab.run([try LabBinaries.path("echo-client"), "--port", "7001"], timeout: 30, check: false)
-        XCTAssertEqual(client.status, 0, client.standardError)
-        usleep(300_000)
-        proxy.signal(SIGINT)
-        XCTAssertEqual(proxy.wait(timeout: 10), 0, proxy.standardError)
+        let proxy = try echoThroughFaultProxy(["--drop", "synack:2", "--timeline", "json", "--states", "--pcap", pcap])
         tcpdump.signal(SIGINT)
         tcpdump.wait(timeout: 10)
 

@@ -75,3 +75,33 @@ final class RunCommandTests: XCTestCase {
         return !status.contains("State:\tZ")
     }
 }
+
+/// `tcplab run --ladder` and `--report`: the pictures and pages a run writes as it goes.
+final class RunCommandPictureTests: XCTestCase {
+    override func setUpWithError() throws {
+        guard geteuid() == 0 else { throw XCTSkip("needs root (CAP_NET_ADMIN) to create network namespaces; CI runs as root") }
+    }
+
+    func testLadderFilesAndReport() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tcplab-pictures-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let tcplab = try LabBinaries.path("tcplab")
+        let run = try CommandRunner.run([tcplab, "run", "handshake", "--ladder", "svg=\(directory)/svg", "--report", "\(directory)/report"],
+                                        timeout: 60, check: false)
+        XCTAssertEqual(run.status, 0, run.standardError)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "\(directory)/svg"), ["handshake-1.svg"])
+        let svg = try String(contentsOfFile: "\(directory)/svg/handshake-1.svg", encoding: .utf8)
+        XCTAssertTrue(svg.hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\""))
+        XCTAssertTrue(run.standardOutput.contains("S seq 0 syn ─"), "with =DIR the text report keeps its text ladder")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "\(directory)/report").sorted(), ["handshake.html", "index.html"])
+        XCTAssertTrue(run.standardError.contains("report in \(directory)/report/index.html"), run.standardError)
+
+        let mermaid = try CommandRunner.run([tcplab, "run", "handshake", "--ladder", "mermaid"], timeout: 60, check: false)
+        XCTAssertEqual(mermaid.status, 0, mermaid.standardError)
+        XCTAssertTrue(mermaid.standardOutput.contains("sequenceDiagram\n    participant C as client 127.0.0.1:40000"), mermaid.standardOutput)
+        XCTAssertFalse(mermaid.standardOutput.contains("S seq 0 syn ─"), "the Mermaid diagram takes the text ladder's place")
+
+        let bad = try CommandRunner.run([tcplab, "run", "handshake", "--ladder", "png"], check: false)
+        XCTAssertEqual(bad.status, 64, bad.standardError)
+    }
+}

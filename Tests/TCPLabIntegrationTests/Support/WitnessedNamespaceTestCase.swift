@@ -34,6 +34,22 @@ class WitnessedNamespaceTestCase: XCTestCase {
         return tcpdump
     }
 
+    /// One echo exchange through faultproxy (`arguments` after the binary, relaying 7001 → 7000),
+    /// then SIGINT: returns the stopped faultproxy, its output complete.
+    func echoThroughFaultProxy(_ arguments: [String]) throws -> LabProcess {
+        let server = try lab.spawn([try LabBinaries.path("echo-server")])
+        defer { server.stop() }
+        let proxy = try lab.spawn([try LabBinaries.path("faultproxy")] + arguments)
+        defer { proxy.stop() }  // a no-op once it has exited; ends it if anything below throws
+        try proxy.awaitRulesInstalled()
+        let client = try lab.run([try LabBinaries.path("echo-client"), "--port", "7001"], timeout: 30, check: false)
+        XCTAssertEqual(client.status, 0, client.standardError)
+        usleep(300_000)
+        proxy.signal(SIGINT)
+        XCTAssertEqual(proxy.wait(timeout: 10), 0, proxy.standardError)
+        return proxy
+    }
+
     /// (unix µs, "S"/"S."/... flags, payload length) per packet of a pcap, as `tcpdump -tt -r` prints them.
     static func witnessedSegments(_ pcap: String) throws -> [(micros: Int64, flags: String, length: Int)] {
         let text = try CommandRunner.run(["tcpdump", "-n", "-tt", "-r", pcap]).standardOutput

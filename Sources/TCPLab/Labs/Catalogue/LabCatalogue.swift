@@ -22,7 +22,7 @@ extension LabContext {
         let observed = observation.offsets(Array(sent.dropFirst()), from: first.timeUnixMicroseconds)
         for (index, at) in schedule.retransmissions.prefix(limit ?? .max).enumerated() {
             expectTime("\(label) retransmission \(index + 1)", expected: at, observed: index < observed.count ? observed[index] : nil,
-                       timers: schedule.timeouts(untilRetransmission: index))
+                       timers: schedule.timeouts(untilRetransmission: index), origin: first.timeUnixMicroseconds)
         }
         return first.timeUnixMicroseconds
     }

@@ -60,11 +60,13 @@ public final class LabContext: @unchecked Sendable {
 
     /// A timing: `observed` must be within the tolerance of `expected` for the timers leading to it.
     /// `gap`: the interval the percentage part of the tolerance applies to (default: `expected`).
-    public func expectTime(_ what: String, expected: Double, observed: Double?, timers: [Double], gap: Double? = nil) {
+    /// `origin`: what both offsets count from (µs since the epoch), so the ladder picture can show the check.
+    public func expectTime(_ what: String, expected: Double, observed: Double?, timers: [Double], gap: Double? = nil, origin: Int64? = nil) {
         let allowed = tolerance.allowance(gapSeconds: gap ?? expected, timers: timers)
         let passed = observed.map { abs($0 - expected) <= allowed } ?? false
         checks.append(LabCheck(what: what, expected: "+" + Self.seconds(expected), observed: observed.map { "+" + Self.seconds($0) } ?? "never",
-                               tolerance: "±" + Self.seconds(allowed), passed: passed, expectedSeconds: expected, observedSeconds: observed))
+                               tolerance: "±" + Self.seconds(allowed), passed: passed, expectedSeconds: expected, observedSeconds: observed,
+                               originUnixMicroseconds: origin, toleranceSeconds: allowed))
     }
 
     /// An exact comparison.
@@ -88,7 +90,7 @@ public final class LabContext: @unchecked Sendable {
 
     /// Adds the ladder of an observation.
     public func show(_ observation: Observation, _ title: String) {
-        ladders.append(LabLadder(title: title, text: observation.ladder()))
+        ladders.append(LabLadder(title: title, text: observation.ladder(), observation: observation))
     }
 
     /// "1.234 s" style seconds with millisecond precision.

@@ -31,6 +31,11 @@ public struct LabCheck: Sendable, Codable {
     /// Offsets in seconds, for JSON readers (nil for non-timing checks).
     public var expectedSeconds: Double?
     public var observedSeconds: Double?
+    /// What the offsets count from (µs since the epoch, like the timeline's `unix_us`), when the lab
+    /// measured them from a segment or state it saw; then the check can be drawn on the ladder.
+    public var originUnixMicroseconds: Int64? = nil
+    /// The tolerance in seconds (nil for non-timing checks).
+    public var toleranceSeconds: Double? = nil
 }
 
 /// Where the seed notes say something about this behaviour, and what the kernel does.
@@ -45,4 +50,9 @@ public struct LabClaim: Sendable, Codable {
 public struct LabLadder: Sendable, Codable {
     public var title: String
     public var text: String
+    /// The segments and states behind the ladder, for pictures (SVG, Mermaid, the HTML report);
+    /// not in the JSON report, which carries the text.
+    public var observation: Observation? = nil
+
+    enum CodingKeys: String, CodingKey { case title, text }
 }
