@@ -112,9 +112,11 @@ public struct Observation: Sendable {
         return path
     }
 
-    /// The ladder diagram (TCPLabObserve.LadderView), offsets from `origin` (default: the first thing seen).
-    public func ladder(colour: Bool = false, origin: Int64? = nil) -> String {
-        LadderView(colour: colour).render(events: events, transitions: transitions, originUnixMicroseconds: origin)
+    /// The ladder diagram, offsets from `origin` (default: the first thing seen): text
+    /// (TCPLabObserve.LadderView), a self-contained SVG picture, or a Mermaid sequenceDiagram,
+    /// e.g. to attach to a failing test.
+    public func ladder(_ format: LadderFormat = .text, title: String? = nil, colour: Bool = false, origin: Int64? = nil) -> String {
+        format.render(events: events, transitions: transitions, title: title, colour: colour, originUnixMicroseconds: origin)
     }
 
     // MARK: assertions

@@ -1,4 +1,9 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 import TCPLab
+import TCPLabObserve
 import XCTest
 
 /// faultproxy's JSON lines read back into segments and states, and the catalogue's shape.
@@ -24,6 +29,20 @@ final class LabObservationTests: XCTestCase {
         XCTAssertThrowsError(try observation.assertDropped("syn", count: 2, before: 0.5))
         XCTAssertNoThrow(try observation.assertSchedule(.syn, from: .client, expected: RetransmissionModel.syn(synRetries: 1, linearTimeouts: 0)))
         XCTAssertTrue(observation.ladder().contains("SYN_SENT"))
+    }
+
+    /// The library draws the same pictures as the commands: an SVG with one arrow per segment
+    /// (both dropped), a Mermaid diagram with one message each.
+    func testTheLibraryDrawsSVGAndMermaidLadders() throws {
+        let observation = Observation(jsonLines: lines)
+        let svg = observation.ladder(.svg, title: "syn lost")
+        let document = try XMLDocument(xmlString: svg)
+        XCTAssertEqual(document.rootElement()?.name, "svg")
+        XCTAssertTrue(svg.contains("syn lost"))
+        XCTAssertEqual(svg.components(separatedBy: "✗").count - 1 >= 2, true, svg)
+        let mermaid = observation.ladder(.mermaid)
+        XCTAssertTrue(mermaid.hasPrefix("sequenceDiagram"), mermaid)
+        XCTAssertEqual(mermaid.components(separatedBy: "-x").count - 1, 2, mermaid)
     }
 
     func testClientResultAssertionsUseTheToleranceRule() {
