@@ -64,8 +64,10 @@ struct FaultLinearizer {
     var needsWindowState: Bool { classified.contains(.keepalive) || classified.contains(.windowProbe) }
 
     mutating func table() throws(FaultSpecError) -> NFTTable {
+        if !plan.duplicates.isEmpty { copyRules(chain: FaultPlan.baseChain) }
         scopeRules(chain: FaultPlan.baseChain, local: false)
         rule(FaultPlan.outputChain, Match.outputToLoopback.expressions + [.verdict(.accept)])
+        if !plan.duplicates.isEmpty { copyRules(chain: FaultPlan.outputChain) }
         scopeRules(chain: FaultPlan.outputChain, local: true)
         if needsEmptiness { rule(FaultPlan.faultChain, [.verdict(.jump(FaultPlan.emptinessChain))]) }
         if needsIdle { idleRules() }
@@ -124,6 +126,23 @@ struct FaultLinearizer {
                     + Action.setPacketClass(clear: PacketClass.scratch, set: bits)
                     + [.verdict(.goto(FaultPlan.faultChain))]
             )
+        }
+    }
+
+    /// A duplicate's copy, sent from faultproxy's raw socket with `FaultPlan.copyMark`, passes
+    /// both hooks like any segment of the port but skips the faults: logged once as it crosses,
+    /// never copied or dropped again. The mark survives loopback and is scrubbed by veth, so a
+    /// faultproxy on the other host sees an ordinary segment.
+    mutating func copyRules(chain: String) {
+        for fromClient in [true, false] {
+            var expressions = (Match.tcp + .tcpPort(destination: fromClient, plan.port)
+                + .packetClass(PacketClass.scratch, equal: FaultPlan.copyMark)).expressions
+            var comment: String?
+            if let group = plan.logGroup {
+                expressions += [.counter] + Action.stampedLog(group: group, prefix: "tcplab pass")
+                comment = FaultPlan.timelineCommentPrefix + "copy"
+            }
+            rule(chain, expressions + Action.setPacketClass(clear: PacketClass.scratch, set: 0) + [.verdict(.accept)], comment: comment)
         }
     }
 

@@ -52,6 +52,11 @@ public struct FaultPlan: Hashable, Sendable {
     /// The queue tag of a host's own segment that a drop took (see `FaultLinearizer.loseRules`):
     /// the queue reader answers it NF_DROP. Delays and duplicates number theirs from 1.
     public static let loseTag: UInt16 = 0xffff
+    /// The tag a duplicate's copy carries from faultproxy's raw socket (SO_MARK): the copy is
+    /// logged as it passes and skips every fault, so it is neither duplicated nor dropped again.
+    public static let copyTag: UInt16 = 0xfffe
+    /// The copy's whole mark: the tag in the scratch bits, nothing of the user's below.
+    public static var copyMark: UInt32 { UInt32(copyTag) << 16 }
 
     /// The comment of the rules that only log for the timeline ("timeline pass", "timeline
     /// release"). With the fault rules' counters they count every record the kernel logged, so
@@ -90,7 +95,7 @@ public struct FaultPlan: Hashable, Sendable {
         if faults.isEmpty && logGroup == nil {
             throw FaultSpecError("nothing to do: give at least one --drop, --delay or --duplicate (or a log group to only watch)")
         }
-        guard faults.count < Self.loseTag else { throw FaultSpecError("too many faults (at most \(Self.loseTag - 1))") }
+        guard faults.count < Self.copyTag else { throw FaultSpecError("too many faults (at most \(Self.copyTag - 1))") }
         // Rules run in order: a delay or duplicate behind a fault that takes every such segment never sees one.
         let all = faults
         for (index, fault) in all.enumerated() where fault.queueTag != nil {

@@ -89,6 +89,36 @@ final class TwoHostFaultTests: XCTestCase {
         XCTAssertGreaterThan(attempts, own.count, "a local drop is not loss on the wire: TCP retries it uncounted")
     }
 
+    /// A duplicate of the client's own data segment, made in the client's namespace: the copy
+    /// goes out from faultproxy's raw socket marked, so the table logs it once as it passes and
+    /// does not copy it again. tcpdump on the client's link sees the original and the copy.
+    func testADuplicatedOwnSegmentsCopyCrossesOnce() throws {
+        network = try TwoHostNetwork(prefix: "tcplab-2h")
+        let server = try network.server.namespace.startEchoServer(["--host", network.server.address, "--port", "\(Self.port)"])
+        defer { server.stop() }
+        let file = directory.appendingPathComponent("client.pcap").path
+        let tcpdump = try network.client.namespace.spawn(["tcpdump", "--immediate-mode", "-U", "-n", "-i", "eth0", "-w", file, "tcp port \(Self.port)"])
+        defer { tcpdump.stop() }
+        guard tcpdump.waitForError(timeout: 10, { $0.contains("listening on") }) else { throw XCTSkip("tcpdump did not start: \(tcpdump.standardError)") }
+        let proxy = try network.client.namespace.spawn([try LabBinaries.path("faultproxy"), "--target", "\(Self.port)", "--duplicate", "data=100ms",
+                                                        "--from", "client", "--timeline", "json"])
+        defer { proxy.stop() }
+        try proxy.awaitRulesInstalled()
+        let client = try network.client.namespace.run(
+            [try LabBinaries.path("echo-client"), "--host", network.server.address, "--port", "\(Self.port)", "--hold", "0.3s"], timeout: 30, check: false)
+        XCTAssertEqual(client.status, 0, client.standardError)
+        usleep(400_000)
+        proxy.signal(SIGINT)
+        XCTAssertEqual(proxy.wait(timeout: 10), 0, proxy.standardError)
+        tcpdump.signal(SIGINT)
+        tcpdump.wait(timeout: 10)
+        let data = try Self.segments(proxy.standardOutput).filter { $0["from"] as? String == "client" && $0["kind"] as? String == "data" }
+        XCTAssertEqual(data.map { $0["fate"] as? String ?? "?" }, ["duplicated", "passed"], "the original, then its copy once")
+        let witnessed = try WitnessedNamespaceTestCase.witnessedSegments(file).filter { $0.flags == "P." && $0.length == 5 }
+        XCTAssertEqual(witnessed.count, 3, "the client's data, its copy, and the server's echo on the client's link")
+        XCTAssertTrue(proxy.standardError.contains("duplicated 1 data (1 copy sent)"), proxy.standardError)
+    }
+
     /// `--netns pid:N` enters the namespace a process is in, as for a container's.
     func testNetnsTakesAProcessAndAPath() throws {
         network = try TwoHostNetwork(prefix: "tcplab-2h")

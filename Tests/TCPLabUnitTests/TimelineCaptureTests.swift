@@ -52,3 +52,26 @@ final class TimelineCaptureTests: XCTestCase {
         XCTAssertNil(PacketParser.ipPacketLength([0x45]))
     }
 }
+
+/// A duplicate's copy carries faultproxy's copy mark: both base chains log it once and let it
+/// pass before any fault can take it again.
+final class CopyRuleTests: XCTestCase {
+    func testCopiesSkipTheFaultsAtBothHooksAndAreCounted() throws {
+        let table = try FaultPlan(port: 7000, duplicates: [DuplicateSpec(.data, copyDelay: .milliseconds(100))], logGroup: 3, tableName: "t").linearize()
+        for chain in [FaultPlan.baseChain, FaultPlan.outputChain] {
+            let copies = table.rules.filter { $0.chain == chain && $0.comment == "timeline copy" }
+            XCTAssertEqual(copies.count, 2, "\(chain): one per direction")
+            for rule in copies {
+                XCTAssertTrue(rule.expressions.contains(.cmp(op: .eq, source: .r0, data: withUnsafeBytes(of: FaultPlan.copyMark) { Array($0) })))
+                XCTAssertEqual(rule.expressions.last, .verdict(.accept))
+                XCTAssertTrue(rule.expressions.contains(.counter))
+            }
+            // Before the scope rules, which clear the scratch bits the copy's tag is in.
+            let first = try XCTUnwrap(table.rules.firstIndex { $0.chain == chain && $0.comment == "timeline copy" })
+            let scope = try XCTUnwrap(table.rules.firstIndex { $0.chain == chain && $0.expressions.last == .verdict(.goto(FaultPlan.faultChain)) })
+            XCTAssertLessThan(first, scope)
+        }
+        XCTAssertFalse(try FaultPlan(port: 7000, drops: [DropSpec(.syn)], tableName: "t").linearize().rules.contains { $0.comment == "timeline copy" },
+                       "no duplicates, no copies")
+    }
+}

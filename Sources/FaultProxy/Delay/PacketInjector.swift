@@ -1,4 +1,5 @@
 import SystemPackage
+import TCPLabFault
 import TCPLabSystem
 
 #if canImport(Glibc)
@@ -11,7 +12,8 @@ import Glibc
 /// for IPv6 too. The kernel only fills in a zero IPv4 id and the IPv4 header checksum; the TCP
 /// checksum is the original's (the queue computed it, since it was bound without F_GSO).
 /// The copy takes the local path (OUTPUT, then the loopback or veth, then PREROUTING), so it
-/// meets the fault table again; the caller recognises it there by its fingerprint.
+/// meets the fault table again: it carries `FaultPlan.copyMark` (SO_MARK), which the table's
+/// copy rules log and let pass. (The engine still knows its fingerprint, should a path lose the mark.)
 final class PacketInjector {
     private var sockets: [Int32: Int32] = [:]
 
@@ -62,6 +64,12 @@ final class PacketInjector {
         if let descriptor = sockets[domain] { return descriptor }
         let descriptor = try retryingEINTR("socket(SOCK_RAW, IPPROTO_RAW)") {
             Glibc.socket(domain, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), Int32(IPPROTO_RAW))
+        }
+        var mark = FaultPlan.copyMark
+        guard setsockopt(descriptor, SOL_SOCKET, SO_MARK, &mark, socklen_t(MemoryLayout<UInt32>.size)) == 0 else {
+            let error = SystemCallError(Errno(rawValue: errno), call: "setsockopt(SO_MARK)", subject: "raw socket for copies")
+            _ = Glibc.close(descriptor)
+            throw error
         }
         sockets[domain] = descriptor
         return descriptor
