@@ -25,8 +25,9 @@ struct InstallBenchmark: ParsableCommand {
         let plan = FaultPlan(port: port, drops: [try DropSpec(parsing: "synack:2")], from: .server, tableName: "tcplab_bench_install")
         let table = try plan.linearize()
         let rulesFile = NSTemporaryDirectory() + "tcplab-bench-rules-\(getpid()).nft"
-        // The rendered text marks ownership only in a comment: nft -f makes an ordinary table.
-        try NFTSyntaxRenderer.render(table).write(toFile: rulesFile, atomically: true, encoding: .utf8)
+        // The rendered text marks ownership only in a comment: nft -f makes an ordinary table. It
+        // has the same rules but the lose chain's x_tables queue, which nft syntax cannot name.
+        try NFTSyntaxRenderer.render(NFTSyntaxRenderer.nftExpressible(table)).write(toFile: rulesFile, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: rulesFile) }
 
         let client = try NFTablesClient()

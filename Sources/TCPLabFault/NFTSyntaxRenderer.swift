@@ -7,6 +7,25 @@ import TCPLabNetlink
 /// qualifies it, and the next cmp, lookup or set statement consumes it. Sequences it does not
 /// know come out as raw payload (`@th,96,8`) or hex, still loadable.
 public enum NFTSyntaxRenderer {
+    /// The part of a table nft syntax can say, for loading with `nft -f` on a kernel without the
+    /// native queue: rules with the x_tables NFQUEUE target go (the lose chain's only acts on a
+    /// host's own segments through a real interface), and each stamped log becomes a plain log
+    /// (nft cannot save a register; the stamp matters only where NFLOG has no timestamp).
+    public static func nftExpressible(_ table: NFTTable) -> NFTTable {
+        var table = table
+        let stamp: Set<NFTExpression> = [
+            .meta(key: .mark, destination: .r4), .meta(key: .timeNanoseconds, destination: .r2),
+            .metaSet(key: .mark, source: .r2), .metaSet(key: .mark, source: .r4),
+        ]
+        table.rules = table.rules.compactMap { rule in
+            if rule.expressions.contains(where: { if case .xtQueue = $0 { true } else { false } }) { return nil }
+            var rule = rule
+            rule.expressions.removeAll { stamp.contains($0) }
+            return rule
+        }
+        return table
+    }
+
     public static func render(_ table: NFTTable) -> String {
         var lines: [String] = []
         let familyName = switch table.family {

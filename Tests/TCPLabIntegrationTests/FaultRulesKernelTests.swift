@@ -204,24 +204,8 @@ final class FaultRulesKernelTests: XCTestCase {
         return table
     }
 
-    /// What nft syntax can say of a table, and all that acts on loopback: the lose chain's
-    /// queue rule (the x_tables target has no nft syntax, and only a host's own segments on a
-    /// real interface reach it) goes, and each stamped log becomes a plain log (nft cannot
-    /// save a register; the stamp only matters where NFLOG has no timestamp).
-    static func nftExpressible(_ table: NFTTable) -> NFTTable {
-        var table = table
-        table.rules = table.rules.compactMap { rule in
-            var rule = rule
-            if rule.expressions.contains(where: { if case .xtQueue = $0 { true } else { false } }) { return nil }
-            let stamp: Set<NFTExpression> = [
-                .meta(key: .mark, destination: .r4), .meta(key: .timeNanoseconds, destination: .r2),
-                .metaSet(key: .mark, source: .r2), .metaSet(key: .mark, source: .r4),
-            ]
-            rule.expressions.removeAll { stamp.contains($0) }
-            return rule
-        }
-        return table
-    }
+    /// What nft syntax can say of a table (NFTSyntaxRenderer.nftExpressible): all that acts on loopback.
+    static func nftExpressible(_ table: NFTTable) -> NFTTable { NFTSyntaxRenderer.nftExpressible(table) }
 
     @discardableResult
     private func load(_ table: NFTTable, debug: Bool = false) throws -> String {
