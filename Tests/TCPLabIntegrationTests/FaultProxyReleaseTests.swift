@@ -8,12 +8,16 @@ final class FaultProxyReleaseTests: WitnessedNamespaceTestCase {
     override class var prefix: String { "tcplab-release" }
 
     /// The hold is the delay plus faultproxy's read of the queue and its timer's lateness: the
-    /// delay benchmark measures p99 < 1 ms on an idle machine (docs/benchmarks.md); with other
-    /// builds on the 2 cores a userspace wake-up can be tens of ms late (as FaultProxyDelayTests).
+    /// delay benchmark measures p99 < 1 ms on an idle machine with a release build
+    /// (docs/benchmarks.md). These tests run the debug build with `--states`, whose sock_diag
+    /// poll every 5 ms keeps that loop busy about half the time (measured: 53 % CPU idle, the
+    /// session's first build too), so the read or the timer can wait for a poll to finish: holds
+    /// of 300.8–311 ms were measured here with nothing else running. With other builds on the 2
+    /// cores a userspace wake-up can be tens of ms late (as FaultProxyDelayTests).
     static func releaseSlackMicroseconds() -> Int64 {
         let text = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "0"
         let load = Double(text.split(separator: " ").first ?? "0") ?? 0
-        return load < 1 ? 5_000 : 40_000
+        return load < 1 ? 15_000 : 40_000
     }
 
     func micros(_ line: [String: Any]) -> Int64 { (line["unix_us"] as? NSNumber)?.int64Value ?? 0 }
