@@ -49,6 +49,21 @@ final class KernelEventTests: WitnessedNamespaceTestCase {
         XCTAssertTrue(events.contains("tcp_send_reset") || events.contains("tcp_receive_reset"), "\(events)")
     }
 
+    /// A trace instance outlives a SIGKILLed run: `--cleanup` (and the next run) removes it by the PID in its name.
+    func testAKilledRunsTraceInstanceIsRemoved() throws {
+        let gone = Process()
+        gone.executableURL = URL(fileURLWithPath: "/bin/true")
+        try gone.run()
+        gone.waitUntilExit()
+        let stale = "tcplab_\(gone.processIdentifier)_7003_1"
+        let path = "/sys/kernel/tracing/instances/\(stale)"
+        guard mkdir(path, 0o700) == 0 else { throw XCTSkip("cannot make a trace instance here (errno \(errno))") }
+        defer { rmdir(path) }
+        let cleanup = try CommandRunner.run([try LabBinaries.path("faultproxy"), "--cleanup"])
+        XCTAssertTrue(cleanup.standardOutput.contains("removed trace instance \(stale)"), cleanup.standardOutput)
+        XCTAssertFalse(try Self.traceInstances().contains(stale))
+    }
+
     private static func traceInstances() throws -> [String] {
         (try? FileManager.default.contentsOfDirectory(atPath: "/sys/kernel/tracing/instances")) ?? []
     }

@@ -33,6 +33,8 @@ public final class TraceInstance {
     public init(port: UInt16, events wanted: [KernelEvent.Name] = KernelEvent.Name.allCases) throws(TraceError) {
         self.port = port
         try Self.mountIfNeeded()
+        // What a SIGKILLed run left (a trace instance outlives its process): gone before ours is made.
+        Self.removeStale()
         // The PID first (removeStale), the clock to tell two runs of one process apart.
         name = "\(Self.prefix)\(getpid())_\(port)_\(MonotonicClock.now())"
         let path = "\(Self.root)/instances/\(name)"
