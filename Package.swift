@@ -95,7 +95,7 @@ let package = Package(
         // The verdict of a docker-compose lab whose pieces ran in separate containers (Docker/compose).
         .executableTarget(
             name: "DockerJudge",
-            dependencies: ["TCPLab", "TCPLabNetlink", "TCPLabSystem", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["TCPLab", "TCPLabNetlink", "TCPLabObserve", "TCPLabSystem", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Docker/Judge"
         ),
         // The benchmark suite's measuring programs (scripts/bench orchestrates them).

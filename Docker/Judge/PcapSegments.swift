@@ -1,4 +1,5 @@
 import Foundation
+import TCPLabObserve
 
 /// The TCP segments of a pcap file that faultproxy wrote (`--pcap`: raw IP, link type 101 or
 /// 228/229, the kernel's timestamps). The judge reads it where the other end's sockets are out of
@@ -56,38 +57,15 @@ enum PcapSegments {
         return segments
     }
 
-    /// The TCP header of one raw IPv4 or IPv6 packet (IPv6 without extension headers).
+    /// The TCP header of one raw IPv4 or IPv6 packet, as the timeline's own parser reads it.
     static func tcp(_ packet: [UInt8], time: Double) -> WireSegment? {
-        guard let first = packet.first else { return nil }
-        let ipHeader: Int
-        let ipTotal: Int
-        switch first >> 4 {
-        case 4:
-            guard packet.count >= 20, packet[9] == 6 else { return nil }
-            ipHeader = Int(first & 0x0F) * 4
-            ipTotal = Int(big16(packet, 2))
-        case 6:
-            guard packet.count >= 40, packet[6] == 6 else { return nil }
-            ipHeader = 40
-            ipTotal = 40 + Int(big16(packet, 4))
-        default:
-            return nil
-        }
-        guard packet.count >= ipHeader + 20 else { return nil }
-        let t = ipHeader
-        let dataOffset = Int(packet[t + 12] >> 4) * 4
-        return WireSegment(time: time, sourcePort: big16(packet, t), destinationPort: big16(packet, t + 2),
-                           sequence: big32(packet, t + 4), acknowledgment: big32(packet, t + 8),
-                           flags: packet[t + 13], payloadLength: max(0, ipTotal - ipHeader - dataOffset))
+        guard let header = try? PacketParser.parse(packet) else { return nil }
+        return WireSegment(time: time, sourcePort: header.source.port, destinationPort: header.destination.port,
+                           sequence: header.sequence, acknowledgment: header.acknowledgment,
+                           flags: header.flags.rawValue, payloadLength: header.payloadLength)
     }
 
     static func little32(_ b: [UInt8], _ i: Int) -> UInt32 {
         UInt32(b[i]) | UInt32(b[i + 1]) << 8 | UInt32(b[i + 2]) << 16 | UInt32(b[i + 3]) << 24
-    }
-
-    static func big16(_ b: [UInt8], _ i: Int) -> UInt16 { UInt16(b[i]) << 8 | UInt16(b[i + 1]) }
-
-    static func big32(_ b: [UInt8], _ i: Int) -> UInt32 {
-        UInt32(b[i]) << 24 | UInt32(b[i + 1]) << 16 | UInt32(b[i + 2]) << 8 | UInt32(b[i + 3])
     }
 }
