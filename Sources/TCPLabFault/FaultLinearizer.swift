@@ -134,15 +134,22 @@ struct FaultLinearizer {
     /// never copied or dropped again. The mark survives loopback and is scrubbed by veth, so a
     /// faultproxy on the other host sees an ordinary segment.
     mutating func copyRules(chain: String) {
+        taggedRules(chain: chain, tag: FaultPlan.copyMark, logPrefix: "tcplab pass", timeline: "copy", then: [.verdict(.accept)])
+    }
+
+    /// One rule per direction for this port's segments whose scratch bits hold `tag`: counted and
+    /// logged for the timeline (comment "timeline NAME") when there is a log group, the tag
+    /// cleared, then `then`.
+    mutating func taggedRules(chain: String, tag: UInt32, logPrefix: String, timeline name: String, then: [NFTExpression] = []) {
         for fromClient in [true, false] {
             var expressions = (Match.tcp + .tcpPort(destination: fromClient, plan.port)
-                + .packetClass(PacketClass.scratch, equal: FaultPlan.copyMark)).expressions
+                + .packetClass(PacketClass.scratch, equal: tag)).expressions
             var comment: String?
             if let group = plan.logGroup {
-                expressions += [.counter] + Action.stampedLog(group: group, prefix: "tcplab pass")
-                comment = FaultPlan.timelineCommentPrefix + "copy"
+                expressions += [.counter] + Action.stampedLog(group: group, prefix: logPrefix)
+                comment = FaultPlan.timelineCommentPrefix + name
             }
-            rule(chain, expressions + Action.setPacketClass(clear: PacketClass.scratch, set: 0) + [.verdict(.accept)], comment: comment)
+            rule(chain, expressions + Action.setPacketClass(clear: PacketClass.scratch, set: 0) + then, comment: comment)
         }
     }
 
@@ -418,17 +425,8 @@ struct FaultLinearizer {
     mutating func releaseRules(chain: String) {
         for fault in plan.queuedFaults {
             guard case .delay = fault.action else { continue }
-            for fromClient in [true, false] {
-                var expressions = (Match.tcp + .tcpPort(destination: fromClient, plan.port)
-                    + .packetClass(PacketClass.scratch, equal: fault.markBits)).expressions
-                var comment: String?
-                if let group = plan.logGroup {
-                    expressions += [.counter] + Action.stampedLog(group: group, prefix: "tcplab release \(fault.selector.kind.rawValue) \(fault.timing)")
-                    comment = FaultPlan.timelineCommentPrefix + "release"
-                }
-                expressions += Action.setPacketClass(clear: PacketClass.scratch, set: 0)
-                rule(chain, expressions, comment: comment)
-            }
+            taggedRules(chain: chain, tag: fault.markBits, logPrefix: "tcplab release \(fault.selector.kind.rawValue) \(fault.timing)",
+                        timeline: "release")
         }
     }
 
