@@ -112,10 +112,9 @@ struct FaultSession {
         // The kernel's own count of what it logged, then every record of it that can still come.
         let counters = try nftables.ruleCounters(family: table.family, table: table.name)
         if let watch {
-            let logged = FaultPlan.loggedSegments(counters)
-            printer?.print(segments: try watch.drainLog(expecting: logged))
-            printer?.print(kernel: watch.drainTrace())
-            let capture = watch.capture(logged: logged)
+            let (segments, kernelEvents, capture) = try watch.finish(counters: counters)
+            printer?.print(segments: segments)
+            printer?.print(kernel: kernelEvents)
             // A ladder asked for on stdout takes the text ladder's place.
             if observation?.ladder.map({ $0.path != nil }) ?? true { printer?.finish(watch, capture: capture) }
             if let ladder = observation?.ladder { try ladder.emit(watch) }

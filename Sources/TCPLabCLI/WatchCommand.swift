@@ -89,10 +89,9 @@ struct WatchCommand: ParsableCommand {
             }
             printer.print(states: try session.pollStates())
         }
-        let logged = FaultPlan.loggedSegments(try nftables.ruleCounters(family: table.family, table: table.name))
-        printer.print(segments: try session.drainLog(expecting: logged))
-        printer.print(kernel: session.drainTrace())
-        let capture = session.capture(logged: logged)
+        let (segments, kernelEvents, capture) = try session.finish(counters: try nftables.ruleCounters(family: table.family, table: table.name))
+        printer.print(segments: segments)
+        printer.print(kernel: kernelEvents)
         printer.finish(session, capture: capture)
         if let pcap { try session.writePcap(to: pcap) }
         if capture.missed > 0 { printError("tcplab watch: " + capture.summary) }

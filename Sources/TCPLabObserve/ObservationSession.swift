@@ -59,15 +59,21 @@ public final class ObservationSession {
     /// Records received, parsed or not.
     public private(set) var receivedRecords: UInt64 = 0
 
-    /// The timeline's completeness, given what the log rules' counters say the kernel logged.
-    public func capture(logged: UInt64) -> TimelineCapture { TimelineCapture(logged: logged, received: receivedRecords) }
+    /// The end of a run, given its table's rule counters (what the kernel logged): the records
+    /// still to come of that count, the last tracepoints, and how complete the timeline is.
+    public func finish(counters: [NFTRuleCounter]) throws(SystemCallError)
+        -> (segments: [TimelineEvent], kernelEvents: [KernelEvent], capture: TimelineCapture) {
+        let logged = FaultPlan.loggedSegments(counters)
+        let segments = try drainLog(expecting: logged)
+        return (segments, drainTrace(), TimelineCapture(logged: logged, received: receivedRecords))
+    }
 
     public var events: [TimelineEvent] { builder.events }
     public var transitions: [SocketTransition] { watcher?.transitions ?? [] }
 
     /// The last records of a run: reads until `logged` records have come (the kernel flushes a
     /// partly filled batch within 10 ms) or `timeout` passes.
-    public func drainLog(expecting logged: UInt64, timeout: Duration = .milliseconds(200)) throws(SystemCallError) -> [TimelineEvent] {
+    func drainLog(expecting logged: UInt64, timeout: Duration = .milliseconds(200)) throws(SystemCallError) -> [TimelineEvent] {
         var fresh = try drainLog()
         let deadline = ContinuousClock.now + timeout
         while receivedRecords < logged, ContinuousClock.now < deadline {
