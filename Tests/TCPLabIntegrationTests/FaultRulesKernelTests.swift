@@ -168,7 +168,7 @@ final class FaultRulesKernelTests: XCTestCase {
             try plan(drops: ["data%0.5"], seed: 42),
         ]
         for plan in plans {
-            let table = Self.nftExpressible(try plan.linearize())
+            let table = NFTSyntaxRenderer.nftExpressible(try plan.linearize())
             let debug = try load(table, debug: true)
             let compiled = Self.netlinkRules(debug, table: table.name)
             let expected = table.rules.map { ($0.chain, Self.netlinkText($0.expressions)) }
@@ -204,13 +204,10 @@ final class FaultRulesKernelTests: XCTestCase {
         return table
     }
 
-    /// What nft syntax can say of a table (NFTSyntaxRenderer.nftExpressible): all that acts on loopback.
-    static func nftExpressible(_ table: NFTTable) -> NFTTable { NFTSyntaxRenderer.nftExpressible(table) }
-
     @discardableResult
     private func load(_ table: NFTTable, debug: Bool = false) throws -> String {
         let file = workDirectory.appendingPathComponent("rules.nft")
-        try NFTSyntaxRenderer.render(Self.nftExpressible(table)).write(to: file, atomically: true, encoding: .utf8)
+        try NFTSyntaxRenderer.render(NFTSyntaxRenderer.nftExpressible(table)).write(to: file, atomically: true, encoding: .utf8)
         return try inNamespace(["nft"] + (debug ? ["--debug=netlink"] : []) + ["-f", file.path])
     }
 

@@ -22,6 +22,8 @@ public final class TraceInstance {
     public let clock: TraceClockMapping
     private let pipe: FileDescriptor
     private var partial: [UInt8] = []
+    /// Reused by every `read()`: it runs on each trace_pipe wakeup.
+    private var buffer = [UInt8](repeating: 0, count: 64 << 10)
     private var removed = false
 
     public var path: String { "\(Self.root)/instances/\(name)" }
@@ -65,7 +67,6 @@ public final class TraceInstance {
 
     /// The events that arrived since the last call (never blocks).
     public func read() -> [KernelEvent] {
-        var buffer = [UInt8](repeating: 0, count: 64 << 10)
         var events: [KernelEvent] = []
         // Bounded: at most 64 reads a call, the rest on the next wakeup.
         for _ in 0..<64 {
