@@ -48,16 +48,15 @@ final class TwoHostFaultTests: XCTestCase {
             try network.server.namespace.setSysctl("net.ipv4.tcp_synack_retries", "2")
             try network.client.namespace.setSysctl("net.ipv4.tcp_syn_retries", "2")
             let host = place == "server" ? network.server : network.client
-            let server = try network.server.namespace.startEchoServer(["--host", network.server.address, "--port", "\(Self.port)"])
+            let server = try startServer()
             defer { server.stop() }
             let proxy = try host.namespace.spawn([try LabBinaries.path("faultproxy"), "--target", "\(Self.port)", "--drop", "synack",
                                                   "--timeline", "json"])
             defer { proxy.stop() }
             try proxy.awaitRulesInstalled()
-            let client = try network.client.namespace.run(
-                [try LabBinaries.path("echo-client"), "--host", network.server.address, "--port", "\(Self.port)"], timeout: 30, check: false)
+            let client = try runClient()
             XCTAssertTrue(client.standardError.contains("ETIMEDOUT"), client.standardError)
-            let retransmitted = try Self.synRetransmissions(network.server.namespace)
+            let retransmitted = try network.server.namespace.netstat()["TcpExt", "TCPSynRetrans"]
             proxy.signal(SIGINT)
             XCTAssertEqual(proxy.wait(timeout: 10), 0, proxy.standardError)
             let synacks = try Self.segments(proxy.standardOutput).filter { $0["kind"] as? String == "synack" }
@@ -79,10 +78,9 @@ final class TwoHostFaultTests: XCTestCase {
         try network.server.namespace.setSysctl("net.ipv4.tcp_synack_retries", "2")
         try network.client.namespace.setSysctl("net.ipv4.tcp_syn_retries", "2")
         try network.server.namespace.run(["nft", "add table inet plain; add chain inet plain out { type filter hook output priority 0; }; add rule inet plain out tcp sport \(Self.port) tcp flags & (syn|ack) == syn|ack counter drop"])
-        let server = try network.server.namespace.startEchoServer(["--host", network.server.address, "--port", "\(Self.port)"])
+        let server = try startServer()
         defer { server.stop() }
-        _ = try network.client.namespace.run(
-            [try LabBinaries.path("echo-client"), "--host", network.server.address, "--port", "\(Self.port)"], timeout: 30, check: false)
+        _ = try runClient()
         let plain = try network.server.namespace.run(["nft", "list", "table", "inet", "plain"]).standardOutput
         let attempts = Int(plain.components(separatedBy: "counter packets ").last?.prefix { $0.isNumber } ?? "") ?? 0
         print("a plain nftables drop at the server's output: \(attempts) SYN-ACK sends")
@@ -94,7 +92,7 @@ final class TwoHostFaultTests: XCTestCase {
     /// does not copy it again. tcpdump on the client's link sees the original and the copy.
     func testADuplicatedOwnSegmentsCopyCrossesOnce() throws {
         network = try TwoHostNetwork(prefix: "tcplab-2h")
-        let server = try network.server.namespace.startEchoServer(["--host", network.server.address, "--port", "\(Self.port)"])
+        let server = try startServer()
         defer { server.stop() }
         let file = directory.appendingPathComponent("client.pcap").path
         let tcpdump = try network.client.namespace.spawn(["tcpdump", "--immediate-mode", "-U", "-n", "-i", "eth0", "-w", file, "tcp port \(Self.port)"])
@@ -104,8 +102,7 @@ final class TwoHostFaultTests: XCTestCase {
                                                         "--from", "client", "--timeline", "json"])
         defer { proxy.stop() }
         try proxy.awaitRulesInstalled()
-        let client = try network.client.namespace.run(
-            [try LabBinaries.path("echo-client"), "--host", network.server.address, "--port", "\(Self.port)", "--hold", "0.3s"], timeout: 30, check: false)
+        let client = try runClient(["--hold", "0.3s"])
         XCTAssertEqual(client.status, 0, client.standardError)
         usleep(400_000)
         proxy.signal(SIGINT)
@@ -122,7 +119,7 @@ final class TwoHostFaultTests: XCTestCase {
     /// `--netns pid:N` enters the namespace a process is in, as for a container's.
     func testNetnsTakesAProcessAndAPath() throws {
         network = try TwoHostNetwork(prefix: "tcplab-2h")
-        let server = try network.server.namespace.startEchoServer(["--host", network.server.address, "--port", "\(Self.port)"])
+        let server = try startServer()
         defer { server.stop() }
         let echoServerPID = try XCTUnwrap(Int32(try network.server.namespace.run(["pgrep", "-n", "echo-server"]).standardOutput
             .trimmingCharacters(in: .whitespacesAndNewlines)))
@@ -130,8 +127,7 @@ final class TwoHostFaultTests: XCTestCase {
             let proxy = try LabProcess([try LabBinaries.path("faultproxy"), "--netns", reference, "--target", "\(Self.port)", "--drop", "synack:1", "--json"])
             defer { proxy.stop() }
             try proxy.awaitRulesInstalled()
-            let client = try network.client.namespace.run(
-                [try LabBinaries.path("echo-client"), "--host", network.server.address, "--port", "\(Self.port)"], timeout: 30, check: false)
+            let client = try runClient()
             XCTAssertEqual(client.status, 0, client.standardError)
             proxy.signal(SIGINT)
             XCTAssertEqual(proxy.wait(timeout: 10), 0, proxy.standardError)
@@ -142,7 +138,7 @@ final class TwoHostFaultTests: XCTestCase {
     // MARK: The three places
 
     private func dropTwoSynacks(at host: LabHost) throws {
-        let server = try network.server.namespace.startEchoServer(["--host", network.server.address, "--port", "\(Self.port)"])
+        let server = try startServer()
         defer { server.stop() }
         // The witness: tcpdump where each segment crossed. On an end host, its one interface; on
         // the router, each segment as it arrived from its sender (`-Q in` on both links).
@@ -163,8 +159,7 @@ final class TwoHostFaultTests: XCTestCase {
         defer { proxy.stop() }
         try proxy.awaitRulesInstalled()
 
-        let client = try network.client.namespace.run(
-            [try LabBinaries.path("echo-client"), "--host", network.server.address, "--port", "\(Self.port)"], timeout: 30, check: false)
+        let client = try runClient()
         XCTAssertEqual(client.status, 0, client.standardError)
         usleep(300_000)
         let ruleCounters = try Self.dropCounter(host.namespace)
@@ -211,6 +206,16 @@ final class TwoHostFaultTests: XCTestCase {
 
     // MARK: Helpers
 
+    private func startServer() throws -> LabProcess {
+        try network.server.namespace.startEchoServer(["--host", network.server.address, "--port", "\(Self.port)"])
+    }
+
+    /// echo-client from the client's host to the server, to completion.
+    private func runClient(_ options: [String] = []) throws -> CommandRunner.Result {
+        try network.client.namespace.run([try LabBinaries.path("echo-client"), "--host", network.server.address, "--port", "\(Self.port)"] + options,
+                                         timeout: 30, check: false)
+    }
+
     private static func segments(_ output: String) throws -> [[String: Any]] {
         try output.split(separator: "\n").map {
             try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
@@ -228,11 +233,4 @@ final class TwoHostFaultTests: XCTestCase {
         }
     }
 
-    /// SYN and SYN-ACK retransmissions the namespace's TCP counted since it was made.
-    private static func synRetransmissions(_ namespace: LabNamespace) throws -> Int {
-        let text = try namespace.run(["cat", "/proc/net/netstat"]).standardOutput.split(separator: "\n")
-        guard let names = text.first(where: { $0.hasPrefix("TcpExt:") }), let values = text.last(where: { $0.hasPrefix("TcpExt:") }),
-              let index = names.split(separator: " ").firstIndex(of: "TCPSynRetrans") else { return -1 }
-        return Int(values.split(separator: " ")[index]) ?? -1
-    }
 }

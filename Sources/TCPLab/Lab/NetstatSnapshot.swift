@@ -51,8 +51,7 @@ extension Lab {
     /// /proc/net/netstat and /proc/net/snmp now, summed over the hosts (on loopback the one
     /// namespace's; on two hosts the client's plus the server's).
     public func netstat() throws -> NetstatSnapshot {
-        try hosts.map { NetstatSnapshot(parsing: try $0.namespace.run(["cat", "/proc/net/netstat", "/proc/net/snmp"]).standardOutput) }
-            .reduce(NetstatSnapshot(values: [:]), +)
+        try hosts.map { try $0.namespace.netstat() }.reduce(NetstatSnapshot(values: [:]), +)
     }
 
     /// One counter ("TcpExt", "ListenOverflows"), summed over the hosts like `netstat()`.
@@ -60,5 +59,12 @@ extension Lab {
         let snapshot = try netstat()
         guard snapshot.values["\(group).\(name)"] != nil else { throw LabError.unexpected("no counter \(group) \(name) in /proc/net") }
         return snapshot[group, name]
+    }
+}
+
+extension LabNamespace {
+    /// /proc/net/netstat and /proc/net/snmp as this namespace sees them now.
+    public func netstat() throws -> NetstatSnapshot {
+        NetstatSnapshot(parsing: try run(["cat", "/proc/net/netstat", "/proc/net/snmp"]).standardOutput)
     }
 }
