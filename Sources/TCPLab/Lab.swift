@@ -1,6 +1,8 @@
 import Foundation
+import Synchronization
 import TCPLabFault
 import TCPLabObserve
+import TCPLabProxy
 import TCPLabSystem
 
 /// One lab for a test or a catalogue entry: a fresh network namespace with its sysctls, the
@@ -26,6 +28,7 @@ public final class Lab: @unchecked Sendable {
     public var tolerance: TimingTolerance
     private let network: TwoHostNetwork?
     private var processes: [LabProcess] = []
+    private var faultRuns: [FaultProxyRun] = []
     private let lock = NSLock()
 
     public init(prefix: String = "tcplab-lab", tolerance: TimingTolerance = .forTick(), topology: LabTopology = .loopback) throws {
@@ -69,7 +72,8 @@ public final class Lab: @unchecked Sendable {
 
     /// Stops every process the lab started and deletes the namespaces. Safe to call twice.
     public func close() {
-        let started = lock.withLock { processes }
+        let (started, faults) = lock.withLock { (processes, faultRuns) }
+        for fault in faults.reversed() { fault.stop() }
         for process in started.reversed() { process.stop(grace: 1) }
         for host in hosts.reversed() {
             host.namespace.delete()
@@ -139,26 +143,43 @@ public final class Lab: @unchecked Sendable {
                             wallSeconds: 0, tolerance: tolerance)
     }
 
-    /// Starts faultproxy in transparent mode on `port`, with the timeline and socket states on,
-    /// and waits until its rules are in. `drop` are its `--drop` specs ("synack:2"); none only watches.
-    public func faultproxy(drop: String..., from: Endpoint? = nil, port: UInt16 = 7000, options: [String] = [],
-                           pcap: String? = nil) throws -> FaultProxyRun {
-        try faultproxy(drops: drop, from: from, port: port, options: options, pcap: pcap)
+    /// Installs faults in transparent mode on `port` (every connection to or from it), with the
+    /// timeline and both ends' socket states on, and returns once the rules are in. `drop` are
+    /// faultproxy's `--drop` specs ("synack:2"); none only watches.
+    public func faultproxy(drop: String..., from: Endpoint? = nil, port: UInt16 = 7000, pcap: String? = nil) throws -> FaultProxyRun {
+        try faultproxy(drops: drop, from: from, port: port, pcap: pcap)
     }
 
-    public func faultproxy(drops: [String], from: Endpoint? = nil, port: UInt16 = 7000, options: [String] = [],
-                           pcap: String? = nil) throws -> FaultProxyRun {
-        var arguments = [try LabBinaries.path("faultproxy"), "--target", String(port), "--timeline", "json", "--states",
-                         "--log-group", String(port)]
-        // faultproxy sits with the server; the client's sockets are in a namespace of their own.
-        if client.namespace !== server.namespace { arguments += ["--states-netns", client.namespace.name] }
-        for spec in drops { arguments += ["--drop", spec] }
-        if let from { arguments += ["--from", from.rawValue] }
-        if let pcap { arguments += ["--pcap", pcap] }
-        let process = try start(arguments + options)
-        try process.awaitRulesInstalled()
-        return FaultProxyRun(process: process, tolerance: tolerance)
+    public func faultproxy(drops: [String], from: Endpoint? = nil, port: UInt16 = 7000, pcap: String? = nil) throws -> FaultProxyRun {
+        let faults = try drops.map { (text) throws(FaultSpecError) in try Fault(drop: text, from: from) }
+        return try fault(faults, port: port, pcap: pcap, watchOnly: faults.isEmpty)
     }
+
+    /// The same with typed faults: `lab.fault(.drop(.synack, count: 2))`,
+    /// `lab.fault(.delay(.data, .milliseconds(300), from: .server))`. No fault only watches.
+    public func fault(_ faults: Fault..., port: UInt16 = 7000, pcap: String? = nil) throws -> FaultProxyRun {
+        try fault(faults, port: port, pcap: pcap, watchOnly: faults.isEmpty)
+    }
+
+    public func fault(_ faults: [Fault], port: UInt16 = 7000, pcap: String? = nil, watchOnly: Bool = false) throws -> FaultProxyRun {
+        let plan: FaultPlan
+        do {
+            plan = try FaultPlan(port: port, faults: faults, logGroup: port,
+                                 tableName: FaultPlan.defaultTableName() + "_\(Self.nextFaultSerial())")
+        } catch {
+            throw LabError.unexpected("\(error)")
+        }
+        // The session sits with the server; the client's sockets are in a namespace of their own.
+        let others = client.namespace !== server.namespace ? [NamespaceReference.named(client.namespace.name)] : []
+        let session = FaultSession(plan: plan, scope: .transparent(port: port), netns: .named(server.namespace.name),
+                                   watch: .init(group: port, states: true, pcap: pcap != nil, stateNamespaces: others))
+        let run = try FaultProxyRun(session: session, faults: faults, tolerance: tolerance, pcap: pcap)
+        lock.withLock { faultRuns.append(run) }
+        return run
+    }
+
+    private static let faultSerial = Mutex(0)
+    private static func nextFaultSerial() -> Int { faultSerial.withLock { $0 += 1; return $0 } }
 
     /// Starts any program on the server's host (or the client's); it is stopped with the lab.
     public func start(_ arguments: [String], on end: End = .server) throws -> LabProcess {
