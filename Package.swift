@@ -65,7 +65,7 @@ let package = Package(
         // The library for labs and for other projects' tests.
         .target(
             name: "TCPLab",
-            dependencies: ["TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLabProxy"]
+            dependencies: ["TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLabProxy", "TCPLabEcho"]
         ),
 
         // What every executable shares on its command line: argument types, option groups, exit codes.
@@ -74,18 +74,18 @@ let package = Package(
             dependencies: ["TCPLabSystem", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
-        .executableTarget(
-            name: "EchoServer",
+        // The lab peers: echo-server and echo-client, as commands the executables run and labs
+        // run in-process on a thread inside a namespace.
+        .target(
+            name: "TCPLabEcho",
             dependencies: [
                 "TCPLabSystem", "TCPLabCommandSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "HeapModule", package: "swift-collections"),
             ]
         ),
-        .executableTarget(
-            name: "EchoClient",
-            dependencies: ["TCPLabSystem", "TCPLabCommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]
-        ),
+        .executableTarget(name: "EchoServer", dependencies: ["TCPLabEcho"]),
+        .executableTarget(name: "EchoClient", dependencies: ["TCPLabEcho"]),
         .executableTarget(
             name: "FaultProxy",
             dependencies: [
