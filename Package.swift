@@ -13,6 +13,8 @@ let package = Package(
         .executable(name: "tcplab-docker-judge", targets: ["DockerJudge"]),
         // What other projects' integration tests import to set up labs and assert kernel timings.
         .library(name: "TCPLab", targets: ["TCPLab"]),
+        // Swift Testing's side: the `.tcpLab()` trait and expectations that attach the evidence.
+        .library(name: "TCPLabTesting", targets: ["TCPLabTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -67,6 +69,9 @@ let package = Package(
             name: "TCPLab",
             dependencies: ["TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLabProxy", "TCPLabEcho"]
         ),
+
+        // `@Test(.tcpLab())`: a lab around a Swift Testing test, evidence attached on failure.
+        .target(name: "TCPLabTesting", dependencies: ["TCPLab", "TCPLabFault"]),
 
         // What every executable shares on its command line: argument types, option groups, exit codes.
         .target(
@@ -129,7 +134,7 @@ let package = Package(
         // Root + network namespaces; each test skips with a clear message without CAP_NET_ADMIN.
         .testTarget(
             name: "TCPLabIntegrationTests",
-            dependencies: ["TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLab"]
+            dependencies: ["TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLab", "TCPLabTesting"]
         ),
     ],
     swiftLanguageModes: [.v6]

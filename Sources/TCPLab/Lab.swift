@@ -32,6 +32,10 @@ public final class Lab: @unchecked Sendable {
     private let network: TwoHostNetwork?
     private var processes: [LabProcess] = []
     private var faultRuns: [FaultProxyRun] = []
+    /// Where each fault run keeps a headers-only pcap for `evidence()` (nil: no pcap unless asked).
+    public var evidenceDirectory: String?
+    /// The lab a `.tcpLab` test trait made for the running test (TCPLabTesting).
+    @TaskLocal public static var current: Lab?
     private let lock = NSLock()
 
     public init(prefix: String = "tcplab-lab", tolerance: TimingTolerance = .forTick(), topology: LabTopology = .loopback,
@@ -74,6 +78,9 @@ public final class Lab: @unchecked Sendable {
     /// Which end a piece of code or a program runs on.
     public enum End: Sendable { case client, server }
     public func host(_ end: End) -> LabHost { end == .client ? client : server }
+
+    /// The faults installed so far (stopped ones too), in order.
+    public var faults: [FaultProxyRun] { lock.withLock { faultRuns } }
 
     /// Stops every process the lab started and deletes the namespaces. Safe to call twice.
     public func close() {
@@ -227,9 +234,13 @@ public final class Lab: @unchecked Sendable {
         }
         // The session sits with the server; the client's sockets are in a namespace of their own.
         let others = client.namespace !== server.namespace ? [NamespaceReference.named(client.namespace.name)] : []
+        let serial = lock.withLock { faultRuns.count + 1 }
+        // Evidence for a failing test: the headers are enough to read the exchange in Wireshark.
+        let evidence = pcap == nil ? evidenceDirectory.map { "\($0)/fault-\(serial)-port-\(port).pcap" } : nil
         let session = FaultSession(plan: plan, scope: .transparent(port: port), netns: .named(server.namespace.name),
-                                   watch: .init(group: port, states: true, pcap: pcap != nil, stateNamespaces: others))
-        let run = try FaultProxyRun(session: session, faults: faults, tolerance: tolerance, pcap: pcap)
+                                   watch: .init(group: port, states: true, pcap: (pcap ?? evidence) != nil,
+                                                snaplen: evidence != nil ? ObservationSession.headerBytes : nil, stateNamespaces: others))
+        let run = try FaultProxyRun(session: session, faults: faults, tolerance: tolerance, pcap: pcap ?? evidence)
         lock.withLock { faultRuns.append(run) }
         return run
     }

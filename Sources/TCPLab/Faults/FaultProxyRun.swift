@@ -12,6 +12,8 @@ public final class FaultProxyRun: @unchecked Sendable {
     public let faults: [Fault]
     public let port: UInt16
     public let tolerance: TimingTolerance
+    /// Where the run's packets go when it stops (nil: nowhere).
+    public var pcapPath: String? { recorder.pcapPath }
     private let recorder: SessionRecorder
     private let stopEvent: EventFD
 
