@@ -53,10 +53,13 @@ let package = Package(
             name: "TCPLabObserve",
             dependencies: ["TCPLabSystem", "TCPLabNetlink", "TCPLabFault"]
         ),
+        // The kernel's timing model (schedules from sysctls) and the one judge of observed times.
+        // Pure: Foundation at most, no system calls, so the Docker judge and tests share it.
+        .target(name: "TCPLabModel"),
         // The library for labs and for other projects' tests.
         .target(
             name: "TCPLab",
-            dependencies: ["TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve"]
+            dependencies: ["TCPLabModel", "TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve"]
         ),
 
         // What every executable shares on its command line: argument types, option groups, exit codes.
@@ -95,7 +98,7 @@ let package = Package(
         // The verdict of a docker-compose lab whose pieces ran in separate containers (Docker/compose).
         .executableTarget(
             name: "DockerJudge",
-            dependencies: ["TCPLab", "TCPLabNetlink", "TCPLabObserve", "TCPLabSystem", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["TCPLabModel", "TCPLab", "TCPLabNetlink", "TCPLabObserve", "TCPLabSystem", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Docker/Judge"
         ),
         // The benchmark suite's measuring programs (scripts/bench orchestrates them).
@@ -110,7 +113,7 @@ let package = Package(
 
         .testTarget(
             name: "TCPLabUnitTests",
-            dependencies: ["TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLab", "TCPLabCommandSupport", "FaultProxy"]
+            dependencies: ["TCPLabModel", "TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLab", "TCPLabCommandSupport", "FaultProxy"]
         ),
         // The docker-compose judge's parsing and verdicts (no root, no Docker).
         .testTarget(
@@ -121,7 +124,7 @@ let package = Package(
         // Root + network namespaces; each test skips with a clear message without CAP_NET_ADMIN.
         .testTarget(
             name: "TCPLabIntegrationTests",
-            dependencies: ["TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLab"]
+            dependencies: ["TCPLabModel", "TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLab"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -141,18 +141,19 @@ public struct Observation: Sendable {
         }
     }
 
-    /// Throws unless the segments of `kind` from `sender` go out at `expected` offsets (from the
-    /// first of them), each within the tolerance for the timers that lead to it.
+    /// Throws unless each segment of `kind` from `sender` goes out one timer (the schedule's
+    /// timeout) after the one before it as observed: the one judge, packetdrill-style.
     public func assertSchedule(_ kind: SegmentKind, from sender: Endpoint, expected: RetransmissionSchedule, connection: Int = 0) throws {
         let sent = segments(kind, from: sender, connection: connection)
         guard let first = sent.first else { throw TimingMismatch("no \(kind.rawValue) from the \(sender.rawValue) at all") }
-        let observed = offsets(Array(sent.dropFirst()), from: first.timeUnixMicroseconds)
-        for (index, at) in expected.retransmissions.enumerated() {
-            guard index < observed.count else {
-                throw TimingMismatch("expected \(kind.rawValue) retransmission \(index + 1) at +\(at) s, but only \(observed.count) were sent")
+        let observed = offsets(sent, from: first.timeUnixMicroseconds)
+        for index in expected.retransmissions.indices {
+            guard index + 1 < observed.count else {
+                throw TimingMismatch("expected \(kind.rawValue) retransmission \(index + 1) at +\(expected.retransmissions[index]) s, but only \(observed.count - 1) were sent")
             }
-            try tolerance.assertTime("\(kind.rawValue) retransmission \(index + 1)", expected: at, observed: observed[index],
-                                     timers: expected.timeouts(untilRetransmission: index))
+            let judgement = tolerance.judge("\(kind.rawValue) retransmission \(index + 1)", after: observed[index],
+                                            timer: expected.timeouts[index], observed: observed[index + 1])
+            if let failure = judgement.failure { throw TimingMismatch(failure) }
         }
     }
 }

@@ -9,8 +9,9 @@ extension LabContext {
     /// Milliseconds-precision offsets "1.000, 2.000" for facts.
     func list(_ values: [Double]) -> String { values.map { TimingTolerance.format($0) }.joined(separator: ", ") }
 
-    /// Expects each retransmission of `kind` from `sender` at the schedule's offsets, counted
-    /// from the first transmission; returns that first transmission's time (µs since the epoch).
+    /// Expects each retransmission of `kind` from `sender` one timer (the schedule's timeout)
+    /// after the transmission before it as it was observed, packetdrill-style; offsets count from
+    /// the first transmission, whose time (µs since the epoch) it returns.
     @discardableResult
     func expectSchedule(_ observation: Observation, _ kind: SegmentKindName, from sender: EndpointName, schedule: RetransmissionSchedule,
                         connection: Int? = nil, label: String, limit: Int? = nil) -> Int64? {
@@ -19,12 +20,19 @@ extension LabContext {
             expect("\(label): first transmission", false, expected: "one", observed: "none")
             return nil
         }
-        let observed = observation.offsets(Array(sent.dropFirst()), from: first.timeUnixMicroseconds)
-        for (index, at) in schedule.retransmissions.prefix(limit ?? .max).enumerated() {
-            expectTime("\(label) retransmission \(index + 1)", expected: at, observed: index < observed.count ? observed[index] : nil,
-                       timers: schedule.timeouts(untilRetransmission: index), origin: first.timeUnixMicroseconds)
+        let observed = observation.offsets(sent, from: first.timeUnixMicroseconds)
+        for index in schedule.retransmissions.prefix(limit ?? .max).indices {
+            let previous = index == 0 ? "the first" : "retransmission \(index)"
+            expectTime("\(label) retransmission \(index + 1) (\(TimingTolerance.format(schedule.timeouts[index])) s after \(previous))",
+                       after: index < observed.count ? observed[index] : nil, timer: schedule.timeouts[index],
+                       observed: index + 1 < observed.count ? observed[index + 1] : nil, origin: first.timeUnixMicroseconds)
         }
         return first.timeUnixMicroseconds
+    }
+
+    /// Offsets (from `origin`) of the segments of a kind, for anchoring a timer on the last one.
+    func lastOffset(_ observation: Observation, _ kind: SegmentKindName, from sender: EndpointName, origin: Int64) -> Double? {
+        observation.segments(kind, from: sender).last.map { Double($0.timeUnixMicroseconds - origin) / 1_000_000 }
     }
 }
 

@@ -100,15 +100,14 @@ enum ServerDeadRetransmit: LabFamily {
         for (index, expected) in due.retransmissions.enumerated() {
             let timeout = schedule.timeouts[index]
             ctx.expectTime("\(client.label): data retransmission \(index + 1) (\(TimingTolerance.format(timeout)) s timer)", expected: expected ?? schedule.retransmissions[index],
-                           observed: index + 1 < offsets.count ? offsets[index + 1] : nil, timers: [timeout], gap: timeout)
+                           observed: index + 1 < offsets.count ? offsets[index + 1] : nil, timers: [timeout])
         }
         ctx.expect("\(client.label): data segments sent in all", expected: schedule.transmissions, observed: sent.count)
         ctx.expect("\(client.label): the client's read fails with", expected: "ETIMEDOUT", observed: result.error)
         // The last timer, and for the user timeout the clamp's rounding up to a tick.
         let lastTimer = [schedule.timeouts.last ?? 0] + (client.userTimeout == nil ? [] : [KernelClock.tickSeconds])
-        let giveUpGap = client.userTimeout ?? schedule.timeouts.last ?? 0
         ctx.expectTime("\(client.label): client's socket closed (sock_diag)", expected: due.giveUp ?? schedule.giveUp,
-                       observed: seconds(observation.firstTime(.client, entered: "CLOSED", after: origin), from: origin), timers: lastTimer + [0.005], gap: giveUpGap)
+                       observed: seconds(observation.firstTime(.client, entered: "CLOSED", after: origin), from: origin), timers: lastTimer, resolution: 0.005)
         // The application's view against the model's offset from the first transmission: every timer's lateness adds up here.
         ctx.expectTime("\(client.label): ETIMEDOUT after the client's first write (its own clock)", expected: schedule.giveUp,
                        observed: result.secondsFromFirstWriteToEnd, timers: schedule.timeouts)

@@ -36,7 +36,7 @@ extension TeardownLabs {
                    expected: "no TIME_WAIT", observed: observation.statePath(.server).joined(separator: " → "))
         if let entered = observation.segments(.lastAck, from: .client).first?.timeUnixMicroseconds, let timer {
             let elapsed = Double(readAt - entered) / 1_000_000
-            ctx.expectTime("TIME_WAIT timer (TCP_TIMEWAIT_LEN − time since)", expected: CloseTimersModel.timeWaitLength - elapsed, observed: timer.seconds, timers: [0.1])
+            ctx.expectTime("TIME_WAIT timer (TCP_TIMEWAIT_LEN − time since)", expected: CloseTimersModel.timeWaitLength - elapsed, observed: timer.seconds, timers: [], resolution: 0.02)
         } else {
             ctx.expect("a TIME_WAIT socket in /proc/net/tcp", false, expected: "one on port 40000", observed: "none")
         }
