@@ -18,17 +18,12 @@ public struct ListenerSynAckSchedule: Sendable, Hashable {
     public var requests: [Double]
     /// SYN-ACKs the request timers sent.
     public var timerRetransmissions: [Double]
-    /// The length of the timer that sent each of `timerRetransmissions`, armed by the SYN-ACK
-    /// just before it (the request's first, an answer to a repeated SYN, or the timer's previous one).
-    public var timerLengths: [Double] = []
     /// SYN-ACKs sent in answer to repeated SYNs.
     public var answers: [Double]
     /// When the last request socket is dropped.
     public var giveUp: Double
     /// The timer lengths along the way to `giveUp` (for the tolerance).
     public var timeouts: [Double]
-    /// The length of the timer whose expiry drops the last request, armed by the last SYN-ACK.
-    public var giveUpTimer: Double = 0
 
     /// Every SYN-ACK on the wire: one per request, one per answer, one per timer retransmission.
     public var synAckCount: Int { requests.count + answers.count + timerRetransmissions.count }
@@ -58,12 +53,8 @@ extension RetransmissionModel {
                     continue
                 }
                 schedule.timeouts.append(expiry - armedAt)
-                if numTimeout >= synackRetries {
-                    schedule.giveUpTimer = expiry - armedAt
-                    break
-                }
+                if numTimeout >= synackRetries { break }
                 schedule.timerRetransmissions.append(expiry)
-                schedule.timerLengths.append(expiry - armedAt)
                 numTimeout += 1
                 armedAt = expiry
                 expiry += timeout(numTimeout)
