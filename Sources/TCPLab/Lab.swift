@@ -24,6 +24,9 @@ public final class Lab: @unchecked Sendable {
     public let router: LabHost?
     /// The packetdrill-style rule every assertion uses.
     public var tolerance: TimingTolerance
+    /// The server's port, this lab's alone in the process (`LabPorts`): the default of every
+    /// peer and faultproxy call, so tracepoint events of two labs at once stay apart.
+    public let port: UInt16 = LabPorts.next()
     private let network: TwoHostNetwork?
     private var processes: [LabProcess] = []
     private let lock = NSLock()
@@ -112,14 +115,16 @@ public final class Lab: @unchecked Sendable {
 
     /// Starts echo-server (with `--json`) and waits until it listens.
     @discardableResult
-    public func echoServer(port: UInt16 = 7000, _ options: [String] = []) throws -> LabProcess {
+    public func echoServer(port: UInt16? = nil, _ options: [String] = []) throws -> LabProcess {
+        let port = port ?? self.port
         let server = try start([try LabBinaries.path("echo-server"), "--json", "--host", serverAddress, "--port", String(port)] + options)
         try server.awaitListening()
         return server
     }
 
     /// Runs echo-client (with `--json`) to completion and returns its report.
-    public func echoClient(port: UInt16 = 7000, _ options: [String] = [], timeout: Double = 600) throws -> ClientResult {
+    public func echoClient(port: UInt16? = nil, _ options: [String] = [], timeout: Double = 600) throws -> ClientResult {
+        let port = port ?? self.port
         let started = Date()
         let result = try client.namespace.run([try LabBinaries.path("echo-client"), "--json", "--host", serverAddress, "--port", String(port)]
                                               + options, timeout: timeout, check: false)
@@ -128,8 +133,9 @@ public final class Lab: @unchecked Sendable {
     }
 
     /// Starts echo-client in the background (for clients that hold, or several at once).
-    public func startClient(port: UInt16 = 7000, _ options: [String] = []) throws -> LabProcess {
-        try start([try LabBinaries.path("echo-client"), "--json", "--host", serverAddress, "--port", String(port)] + options, on: .client)
+    public func startClient(port: UInt16? = nil, _ options: [String] = []) throws -> LabProcess {
+        let port = port ?? self.port
+        return try start([try LabBinaries.path("echo-client"), "--json", "--host", serverAddress, "--port", String(port)] + options, on: .client)
     }
 
     /// The result of a client started with `startClient`, once it has exited.
@@ -141,13 +147,14 @@ public final class Lab: @unchecked Sendable {
 
     /// Starts faultproxy in transparent mode on `port`, with the timeline and socket states on,
     /// and waits until its rules are in. `drop` are its `--drop` specs ("synack:2"); none only watches.
-    public func faultproxy(drop: String..., from: Endpoint? = nil, port: UInt16 = 7000, options: [String] = [],
+    public func faultproxy(drop: String..., from: Endpoint? = nil, port: UInt16? = nil, options: [String] = [],
                            pcap: String? = nil) throws -> FaultProxyRun {
         try faultproxy(drops: drop, from: from, port: port, options: options, pcap: pcap)
     }
 
-    public func faultproxy(drops: [String], from: Endpoint? = nil, port: UInt16 = 7000, options: [String] = [],
+    public func faultproxy(drops: [String], from: Endpoint? = nil, port: UInt16? = nil, options: [String] = [],
                            pcap: String? = nil) throws -> FaultProxyRun {
+        let port = port ?? self.port
         var arguments = [try LabBinaries.path("faultproxy"), "--target", String(port), "--timeline", "json", "--states",
                          "--log-group", String(port)]
         // faultproxy sits with the server; the client's sockets are in a namespace of their own.

@@ -33,7 +33,7 @@ public final class LabContext: @unchecked Sendable {
     // MARK: running
 
     /// faultproxy on `port` with the timeline and states on; a pcap per run with `--pcap DIR`.
-    public func faultproxy(_ drops: String..., from: Endpoint? = nil, port: UInt16 = 7000) throws -> FaultProxyRun {
+    public func faultproxy(_ drops: String..., from: Endpoint? = nil, port: UInt16? = nil) throws -> FaultProxyRun {
         var pcap: String?
         if let pcapDirectory {
             pcapCount += 1

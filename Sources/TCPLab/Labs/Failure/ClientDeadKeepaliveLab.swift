@@ -16,17 +16,17 @@ extension FailureLabs {
         let death = KeepaliveModel.death(idle: Double(idle), interval: Double(interval), count: count)
         try ctx.requireTime(death + 3, for: "waiting for keepalive to give up")
         try lab.echoServer(["--keepalive", "\(idle),\(interval),\(count)"])
-        try lab.echoServer(port: 7002)
+        try lab.echoServer(port: lab.port(2))
         _ = try lab.startClient(["--close", "never"])
-        _ = try lab.startClient(port: 7002, ["--close", "never"])
-        guard lab.wait(timeout: 5, until: { (try? lab.sockets(["state", "established", "dport", "= :7002"]).count) == 1 }) else {
+        _ = try lab.startClient(port: lab.port(2), ["--close", "never"])
+        guard lab.wait(timeout: 5, until: { (try? lab.sockets(["state", "established", "dport", "= :\(lab.port(2))"]).count) == 1 }) else {
             throw LabError.unexpected("the clients did not connect")
         }
         usleep(100_000)
         // The client's host vanishes: everything it sends is black-holed from now on.
         let fault = try ctx.faultproxy("any", from: .client)
         var observation = fault.wait(timeout: ctx.waitLimit(death, timers: Array(repeating: Double(interval), count: count + 1), margin: 2)) { $0.firstTime(.server, entered: "CLOSED") != nil }
-        let quiet = try lab.sockets(["state", "established", "sport", "= :7002"]).count
+        let quiet = try lab.sockets(["state", "established", "sport", "= :\(lab.port(2))"]).count
         observation = fault.stop()
         ctx.show(observation, "every segment from the client dropped; server keepalive \(idle),\(interval),\(count)")
         // The timeline starts mid-connection, so the classifier may call the first probe a plain ACK.

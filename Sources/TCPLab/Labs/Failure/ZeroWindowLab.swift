@@ -16,7 +16,6 @@ extension FailureLabs {
 /// The zero-window lab: a receiver with a 4 KiB SO_RCVBUF that never reads, a sender that fills
 /// its send buffer, the persist timer's probes, then one read that reopens the window.
 enum ZeroWindowRun: LabFamily {
-    static let port: UInt16 = 7000
     /// The kernel doubles it (8 KiB of buffer for a 4 KiB window, window scale 0).
     static let receiveBuffer = 4096
     static let sendBuffer = 16384
@@ -33,6 +32,7 @@ enum ZeroWindowRun: LabFamily {
                                              retries2: kernel.retries2, rtoMax: kernel.rtoMax)
         try ctx.requireTime((rough.last ?? 0) * 1.2 + 3, for: "waiting for \(probeCount) zero-window probes")
 
+        let port = lab.port
         let fault = try ctx.faultproxy(port: port)
         let before = try lab.netstat()
         // The receiver listens on the server's host, the sender connects from the client's.

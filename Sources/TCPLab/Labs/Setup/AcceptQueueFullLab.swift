@@ -80,7 +80,7 @@ enum AcceptQueueOverflow {
         // Past the request's expiry even when its last timer fires as late as the wheel allows.
         let hold = ctx.waitLimit(synAck.giveUp, timers: synAck.timeouts, margin: 0.5)
         let lateTimeout = (syn.retransmissions.dropFirst().first ?? syn.retransmissions.first ?? 1) + 0.5
-        let run = try run(ctx, port: 7000, abortOnOverflow: 0, clientPorts: 41000, hold: hold, lateConnectTimeout: lateTimeout, capacity: capacity)
+        let run = try run(ctx, port: ctx.lab.port, abortOnOverflow: 0, clientPorts: 41000, hold: hold, lateConnectTimeout: lateTimeout, capacity: capacity)
         let observation = run.observation
         ctx.show(observation, "tcp_abort_on_overflow=0, backlog \(backlog), never accept(): B (\(run.bPort)) loses its handshake ACK, \(capacity) fillers fill the queue, a latecomer (\(run.latePort)) connects")
         ctx.expect("accept queue once the fillers are in (ss -lt)", expected: ListenerQueue(waiting: capacity, backlog: backlog), observed: run.queue)
@@ -149,7 +149,7 @@ enum AcceptQueueOverflow {
             throw LabSkip("tcp_synack_retries=0: no SYN-ACK retransmission to draw B's overflowing ACK")
         }
         let hold = firstRetransmission + 1
-        let run = try run(ctx, port: 7002, abortOnOverflow: 1, clientPorts: 41100, hold: hold, lateConnectTimeout: nil, capacity: capacity)
+        let run = try run(ctx, port: ctx.lab.port(2), abortOnOverflow: 1, clientPorts: 41100, hold: hold, lateConnectTimeout: nil, capacity: capacity)
         let observation = run.observation
         ctx.show(observation, "tcp_abort_on_overflow=1: the same, without the latecomer")
         ctx.expect("accept queue once the fillers are in (abort_on_overflow=1)", expected: ListenerQueue(waiting: capacity, backlog: backlog), observed: run.queue)

@@ -16,7 +16,7 @@ extension TeardownLabs {
         let schedule = EstablishedRetransmissionModel.orphanedFin(rto: rto, parameters: ctx.kernel)
         var observation = fault.wait(timeout: schedule.retransmissions[0] + 1) { $0.firstTime(.server, entered: "CLOSED") != nil }
         // The TIME_WAIT timer, read right after the retransmitted FIN was answered.
-        let timeWait = try lab.timeWaitTimers().first { $0.remotePort == 7000 }
+        let timeWait = try lab.timeWaitTimers().first { $0.remotePort == lab.port }
         let readAt = timeWait?.readAtUnixMicroseconds ?? Int64(Date().timeIntervalSince1970 * 1_000_000)
         observation = fault.stop()
         ctx.show(observation, "the client's last ACK dropped once")

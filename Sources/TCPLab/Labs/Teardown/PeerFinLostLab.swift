@@ -33,9 +33,9 @@ extension TeardownLabs {
         ctx.expect("server path", observation.statePath(.server).suffix(2) == ["LAST_ACK", "CLOSED"],
                    expected: "… LAST_ACK → CLOSED", observed: observation.statePath(.server).joined(separator: " → "))
         // 2. shutdown(): the client still owns the socket, FIN_WAIT2 has no limit.
-        try lab.echoServer(port: 7002, ["--close", "after:1s"])
-        fault = try ctx.faultproxy("peer-fin", port: 7002)
-        let holder = try lab.startClient(port: 7002, ["--close", "shutdown"])
+        try lab.echoServer(port: lab.port(2), ["--close", "after:1s"])
+        fault = try ctx.faultproxy("peer-fin", port: lab.port(2))
+        let holder = try lab.startClient(port: lab.port(2), ["--close", "shutdown"])
         let waited = finTimeout + 2
         observation = fault.wait(timeout: waited) { _ in false }
         holder.stop()

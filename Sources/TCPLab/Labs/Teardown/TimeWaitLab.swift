@@ -13,7 +13,7 @@ extension TeardownLabs {
         try lab.echoServer()
         try lab.sysctl("net.ipv4.tcp_tw_reuse", 0)
         var fault = try ctx.faultproxy()
-        let server = try SocketAddress(host: lab.serverAddress, port: 7000)
+        let server = try SocketAddress(host: lab.serverAddress, port: lab.port)
         let port = try SocketAddress(host: lab.clientAddress, port: 40000)
         // The client socket sets SO_REUSEADDR: Linux lets a bind share a port with a TIME_WAIT
         // socket only when both asked for it (inet_csk_bind_conflict; tw_reuse is copied at close).
