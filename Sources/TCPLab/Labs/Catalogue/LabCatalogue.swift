@@ -1,3 +1,5 @@
+import TCPLabObserve
+
 /// Every lab in docs/scenarios (the seed notes' questions), in the order a person reads them.
 public enum LabCatalogue {
     public static let all: [LabDefinition] = SetupLabs.all + TeardownLabs.all + FailureLabs.all
@@ -27,7 +29,22 @@ extension LabContext {
                        after: index < observed.count ? observed[index] : nil, timer: schedule.timeouts[index],
                        observed: index + 1 < observed.count ? observed[index + 1] : nil, origin: first.timeUnixMicroseconds)
         }
+        confirmRetransmissions(observation, sent: sent, kind: kind, sender: sender, label: label)
         return first.timeUnixMicroseconds
+    }
+
+    /// Where faultproxy recorded tracepoints: the kernel's own word (tcp_retransmit_skb, or
+    /// tcp_retransmit_synack for a SYN-ACK) for every retransmission the timeline shows, on that
+    /// connection's socket — the classifier's "(retrans)" is an inference from sequence numbers.
+    func confirmRetransmissions(_ observation: Observation, sent: [TimelineEvent], kind: SegmentKindName, sender: EndpointName, label: String) {
+        guard let first = sent.first, let last = sent.last,
+              observation.kernelEvents.contains(where: { $0.name == .stateChange }) else { return }
+        let name: KernelEvent.Name = kind == .synack ? .retransmitSynAck : .retransmit
+        let word = observation.kernelEvents.filter {
+            $0.name == name && $0.side == sender && $0.local.description == first.source && $0.remote.description == first.destination
+                && $0.timeUnixMicroseconds > first.timeUnixMicroseconds && $0.timeUnixMicroseconds <= last.timeUnixMicroseconds + 1000
+        }
+        expect("\(label): retransmissions the kernel reported (\(name.rawValue))", expected: sent.count - 1, observed: word.count)
     }
 
     /// Offsets (from `origin`) of the segments of a kind, for anchoring a timer on the last one.
