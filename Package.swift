@@ -13,6 +13,8 @@ let package = Package(
         .executable(name: "tcplab-docker-judge", targets: ["DockerJudge"]),
         // What other projects' integration tests import to set up labs and assert kernel timings.
         .library(name: "TCPLab", targets: ["TCPLab"]),
+        // Swift Testing's side: the `.tcpLab()` trait and expectations that attach the evidence.
+        .library(name: "TCPLabTesting", targets: ["TCPLabTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -56,11 +58,23 @@ let package = Package(
         // The kernel's timing model (schedules from sysctls) and the one judge of observed times.
         // Pure: Foundation at most, no system calls, so the Docker judge and tests share it.
         .target(name: "TCPLabModel"),
+        // A fault run: the table installed, the relay, delays and duplicates through NFQUEUE, the
+        // timeline; what faultproxy runs on its one thread and the library on a thread of its own.
+        .target(
+            name: "TCPLabProxy",
+            dependencies: [
+                "CTCPLabShim", "TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve",
+                .product(name: "HeapModule", package: "swift-collections"),
+            ]
+        ),
         // The library for labs and for other projects' tests.
         .target(
             name: "TCPLab",
-            dependencies: ["TCPLabModel", "TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve"]
+            dependencies: ["TCPLabModel", "TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLabProxy", "TCPLabEcho"]
         ),
+
+        // `@Test(.tcpLab())`: a lab around a Swift Testing test, evidence attached on failure.
+        .target(name: "TCPLabTesting", dependencies: ["TCPLab", "TCPLabFault"]),
 
         // What every executable shares on its command line: argument types, option groups, exit codes.
         .target(
@@ -68,24 +82,23 @@ let package = Package(
             dependencies: ["TCPLabSystem", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
-        .executableTarget(
-            name: "EchoServer",
+        // The lab peers: echo-server and echo-client, as commands the executables run and labs
+        // run in-process on a thread inside a namespace.
+        .target(
+            name: "TCPLabEcho",
             dependencies: [
                 "TCPLabSystem", "TCPLabCommandSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "HeapModule", package: "swift-collections"),
             ]
         ),
-        .executableTarget(
-            name: "EchoClient",
-            dependencies: ["TCPLabSystem", "TCPLabCommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]
-        ),
+        .executableTarget(name: "EchoServer", dependencies: ["TCPLabEcho"]),
+        .executableTarget(name: "EchoClient", dependencies: ["TCPLabEcho"]),
         .executableTarget(
             name: "FaultProxy",
             dependencies: [
-                "TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLabCommandSupport",
+                "TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLabProxy", "TCPLabCommandSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "HeapModule", package: "swift-collections"),
             ]
         ),
         .executableTarget(
@@ -113,7 +126,7 @@ let package = Package(
 
         .testTarget(
             name: "TCPLabUnitTests",
-            dependencies: ["TCPLabModel", "TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLab", "TCPLabCommandSupport", "FaultProxy"]
+            dependencies: ["TCPLabModel", "TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLab", "TCPLabCommandSupport", "TCPLabProxy"]
         ),
         // The docker-compose judge's parsing and verdicts (no root, no Docker).
         .testTarget(
@@ -124,7 +137,7 @@ let package = Package(
         // Root + network namespaces; each test skips with a clear message without CAP_NET_ADMIN.
         .testTarget(
             name: "TCPLabIntegrationTests",
-            dependencies: ["TCPLabModel", "TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLab"]
+            dependencies: ["TCPLabModel", "TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLab", "TCPLabTesting"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -4,47 +4,11 @@ import TCPLabNetlink
 import TCPLabObserve
 import TCPLabSystem
 
-/// A faultproxy run with its timeline: the fault stays installed until `stop()`.
-public final class FaultProxyRun: @unchecked Sendable {
-    public let process: LabProcess
-    public let tolerance: TimingTolerance
-
-    init(process: LabProcess, tolerance: TimingTolerance) {
-        self.process = process
-        self.tolerance = tolerance
-    }
-
-    /// What faultproxy has reported so far (it prints each segment and state change at once).
-    public func observation() -> Observation {
-        Observation(jsonLines: process.standardOutput, tolerance: tolerance)
-    }
-
-    /// Waits until `condition` holds for the observation so far, or `timeout` passes.
-    @discardableResult
-    public func wait(timeout: Double, until condition: (Observation) -> Bool) -> Observation {
-        let deadline = Date().addingTimeInterval(timeout)
-        var current = observation()
-        while !condition(current), Date() < deadline, process.isRunning {
-            usleep(10_000)
-            current = observation()
-        }
-        return current
-    }
-
-    /// Removes the fault (SIGINT: faultproxy deletes its table) and returns the whole observation.
-    @discardableResult
-    public func stop() -> Observation {
-        process.signal(SIGINT)
-        if process.wait(timeout: 10) == nil { process.stop() }
-        return observation()
-    }
-}
-
 /// The segments and socket states of a lab, as faultproxy's `--timeline json --states` reported them.
 public struct Observation: Sendable {
     public var events: [TimelineEvent]
     public var transitions: [SocketTransition]
-    /// The kernel's tracepoints (`"type":"kernel"`), where faultproxy could record them.
+    /// The kernel's own tracepoints (state changes, retransmissions, resets) of the watched port.
     public var kernelEvents: [KernelEvent]
     public var tolerance: TimingTolerance
 

@@ -28,7 +28,7 @@ final class KernelAttributionTests: XCTestCase {
         // Both ends are gone from the tracepoint's view (or TIME_WAIT remains): the run is over.
         _ = fault.wait(timeout: 3) { $0.firstTime(.server, entered: "CLOSED") != nil }
         let observation = fault.stop()
-        if fault.process.standardError.contains("no kernel tracepoints") { throw XCTSkip(fault.process.standardError) }
+        if fault.messages.contains(where: { $0.contains("no kernel tracepoints") }) { throw XCTSkip(fault.messages.joined(separator: "\n")) }
         return Exchange(port: lab.port, observation: observation)
     }
 
@@ -74,7 +74,7 @@ final class KernelAttributionTests: XCTestCase {
         _ = fault.wait(timeout: 5) { $0.segments(.fin, from: .client).count >= 4 }
         usleep(300_000)
         let observation = fault.stop()
-        if fault.process.standardError.contains("no kernel tracepoints") { throw XCTSkip(fault.process.standardError) }
+        if fault.messages.contains(where: { $0.contains("no kernel tracepoints") }) { throw XCTSkip(fault.messages.joined(separator: "\n")) }
         let retransmits = observation.kernelEvents.filter { $0.name == .retransmit && $0.side == .client }
         let resent = observation.segments(from: .client).filter { ($0.kind == .syn || $0.kind == .fin) && $0.retransmission }
         XCTAssertEqual(retransmits.count, 5, "\(retransmits.map(\.summary))")
@@ -87,9 +87,8 @@ final class KernelAttributionTests: XCTestCase {
             XCTAssertLessThan(apart, 1000, "tcp_retransmit_skb at \(event.timeUnixMicroseconds) vs NFLOG \(nearest.summary)")
         }
         // The mapping's offset, sampled at start and at end: the drift is reported with the capture line.
-        let captureLine = try XCTUnwrap(fault.process.standardOutput.split(separator: "\n").first { $0.contains("\"type\":\"capture\"") })
-        let capture = try JSONDecoder().decode(TimelineCapture.self, from: Data(captureLine.utf8))
-        let drift = try XCTUnwrap(capture.traceClockDriftMicroseconds, "\(captureLine)")
+        let capture = try XCTUnwrap(try fault.summary().capture, "the session reports how complete the timeline is")
+        let drift = try XCTUnwrap(capture.traceClockDriftMicroseconds, "\(capture)")
         print("tracepoint vs NFLOG: at most \(worst) µs apart over \(retransmits.count) retransmissions; trace clock drift \(drift) µs")
         XCTAssertLessThan(abs(drift), 1000, "CLOCK_REALTIME moved against CLOCK_MONOTONIC during the run")
     }
