@@ -57,6 +57,9 @@ let package = Package(
             name: "TCPLabObserve",
             dependencies: ["TCPLabSystem", "TCPLabNetlink", "TCPLabFault"]
         ),
+        // The kernel's timing model (schedules from sysctls) and the one judge of observed times.
+        // Pure: Foundation at most, no system calls, so the Docker judge and tests share it.
+        .target(name: "TCPLabModel"),
         // A fault run: the table installed, the relay, delays and duplicates through NFQUEUE, the
         // timeline; what faultproxy runs on its one thread and the library on a thread of its own.
         .target(
@@ -69,7 +72,7 @@ let package = Package(
         // The library for labs and for other projects' tests.
         .target(
             name: "TCPLab",
-            dependencies: ["TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLabProxy", "TCPLabEcho"]
+            dependencies: ["TCPLabModel", "TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLabProxy", "TCPLabEcho"]
         ),
 
         // `@Test(.tcpLab())`: a lab around a Swift Testing test, evidence attached on failure.
@@ -110,7 +113,7 @@ let package = Package(
         // The verdict of a docker-compose lab whose pieces ran in separate containers (Docker/compose).
         .executableTarget(
             name: "DockerJudge",
-            dependencies: ["TCPLab", "TCPLabNetlink", "TCPLabObserve", "TCPLabSystem", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["TCPLabModel", "TCPLab", "TCPLabNetlink", "TCPLabObserve", "TCPLabSystem", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Docker/Judge"
         ),
         // The benchmark suite's measuring programs (scripts/bench orchestrates them).
@@ -125,7 +128,7 @@ let package = Package(
 
         .testTarget(
             name: "TCPLabUnitTests",
-            dependencies: ["TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLab", "TCPLabCommandSupport", "TCPLabProxy"]
+            dependencies: ["TCPLabModel", "TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLab", "TCPLabCommandSupport", "TCPLabProxy"]
         ),
         // The docker-compose judge's parsing and verdicts (no root, no Docker).
         .testTarget(
@@ -136,7 +139,7 @@ let package = Package(
         // Root + network namespaces; each test skips with a clear message without CAP_NET_ADMIN.
         .testTarget(
             name: "TCPLabIntegrationTests",
-            dependencies: ["TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLab", "TCPLabTesting"]
+            dependencies: ["TCPLabModel", "TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLab", "TCPLabTesting"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -27,6 +27,9 @@ public final class Lab: @unchecked Sendable {
     public let router: LabHost?
     /// The packetdrill-style rule every assertion uses.
     public var tolerance: TimingTolerance
+    /// The server's port, this lab's alone in the process (`LabPorts`): the default of every
+    /// peer and fault call, so the tracepoints of two labs at once stay apart.
+    public let port: UInt16 = LabPorts.next()
     /// How `echoServer`, `echoClient` and `startClient` run the peers (default: in-process).
     public var peers: Peers
     private let network: TwoHostNetwork?
@@ -142,7 +145,8 @@ public final class Lab: @unchecked Sendable {
 
     /// Starts echo-server (with `--json`) and waits until it listens.
     @discardableResult
-    public func echoServer(port: UInt16 = 7000, _ options: [String] = []) throws -> LabProcess {
+    public func echoServer(port: UInt16? = nil, _ options: [String] = []) throws -> LabProcess {
+        let port = port ?? self.port
         let arguments = ["--json", "--host", serverAddress, "--port", String(port)] + options
         let peer: LabProcess
         switch peers {
@@ -161,7 +165,8 @@ public final class Lab: @unchecked Sendable {
     }
 
     /// Runs echo-client (with `--json`) to completion and returns its report.
-    public func echoClient(port: UInt16 = 7000, _ options: [String] = [], timeout: Double = 600) throws -> ClientResult {
+    public func echoClient(port: UInt16? = nil, _ options: [String] = [], timeout: Double = 600) throws -> ClientResult {
+        let port = port ?? self.port
         let started = Date()
         let arguments = ["--json", "--host", serverAddress, "--port", String(port)] + options
         switch peers {
@@ -178,7 +183,8 @@ public final class Lab: @unchecked Sendable {
     }
 
     /// Starts echo-client in the background (for clients that hold, or several at once).
-    public func startClient(port: UInt16 = 7000, _ options: [String] = []) throws -> LabProcess {
+    public func startClient(port: UInt16? = nil, _ options: [String] = []) throws -> LabProcess {
+        let port = port ?? self.port
         let arguments = ["--json", "--host", serverAddress, "--port", String(port)] + options
         switch peers {
         case .executables:
@@ -204,7 +210,7 @@ public final class Lab: @unchecked Sendable {
     }
 
     /// Runs any program on the client's host (or the server's, or the router's) to completion:
-    /// `lab.run(["curl", "-sS", "http://\(lab.serverAddress):7000/"])`. Its output and status
+    /// `lab.run(["curl", "-sS", "http://\(lab.serverAddress):\(lab.port)/"])`. Its output and status
     /// come back; a non-zero status is not an error here.
     @discardableResult
     public func run(_ arguments: [String], on end: End = .client, timeout: Double = 60) throws -> CommandRunner.Result {
@@ -214,22 +220,24 @@ public final class Lab: @unchecked Sendable {
     /// Installs faults in transparent mode on `port` (every connection to or from it), with the
     /// timeline and both ends' socket states on, and returns once the rules are in. `drop` are
     /// faultproxy's `--drop` specs ("synack:2"); none only watches.
-    public func faultproxy(drop: String..., from: Endpoint? = nil, port: UInt16 = 7000, pcap: String? = nil) throws -> FaultProxyRun {
-        try faultproxy(drops: drop, from: from, port: port, pcap: pcap)
+    public func faultproxy(drop: String..., from: Endpoint? = nil, port: UInt16? = nil, pcap: String? = nil) throws -> FaultProxyRun {
+        try faultproxy(drops: drop, from: from, port: port ?? self.port, pcap: pcap)
     }
 
-    public func faultproxy(drops: [String], from: Endpoint? = nil, port: UInt16 = 7000, pcap: String? = nil) throws -> FaultProxyRun {
+    public func faultproxy(drops: [String], from: Endpoint? = nil, port: UInt16? = nil, pcap: String? = nil) throws -> FaultProxyRun {
+        let port = port ?? self.port
         let faults = try drops.map { (text) throws(FaultSpecError) in try Fault(drop: text, from: from) }
         return try fault(faults, port: port, pcap: pcap, watchOnly: faults.isEmpty)
     }
 
     /// The same with typed faults: `lab.fault(.drop(.synack, count: 2))`,
     /// `lab.fault(.delay(.data, .milliseconds(300), from: .server))`. No fault only watches.
-    public func fault(_ faults: Fault..., port: UInt16 = 7000, pcap: String? = nil) throws -> FaultProxyRun {
-        try fault(faults, port: port, pcap: pcap, watchOnly: faults.isEmpty)
+    public func fault(_ faults: Fault..., port: UInt16? = nil, pcap: String? = nil) throws -> FaultProxyRun {
+        try fault(faults, port: port ?? self.port, pcap: pcap, watchOnly: faults.isEmpty)
     }
 
-    public func fault(_ faults: [Fault], port: UInt16 = 7000, pcap: String? = nil, watchOnly: Bool = false) throws -> FaultProxyRun {
+    public func fault(_ faults: [Fault], port: UInt16? = nil, pcap: String? = nil, watchOnly: Bool = false) throws -> FaultProxyRun {
+        let port = port ?? self.port
         let plan: FaultPlan
         do {
             plan = try FaultPlan(port: port, faults: faults, logGroup: port,
