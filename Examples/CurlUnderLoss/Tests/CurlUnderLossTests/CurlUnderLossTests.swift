@@ -8,9 +8,9 @@ import Testing
 @Suite struct CurlUnderLossTests {
     /// Python's http.server on the server's host, listening when this returns.
     func startHTTPServer(_ lab: Lab) throws {
-        let server = try lab.start(["python3", "-m", "http.server", "7000", "--bind", lab.serverAddress], on: .server)
+        let server = try lab.start(["python3", "-m", "http.server", String(lab.port), "--bind", lab.serverAddress], on: .server)
         let listening = lab.wait(timeout: 10) {
-            (try? lab.run(["ss", "-Hltn", "sport = :7000"], on: .server).standardOutput.contains("LISTEN")) ?? false
+            (try? lab.run(["ss", "-Hltn", "sport = :\(lab.port)"], on: .server).standardOutput.contains("LISTEN")) ?? false
         }
         try #require(listening, "http.server did not listen: \(server.standardError)")
     }
@@ -18,7 +18,7 @@ import Testing
     /// curl's exit status and `-w` figures: connect time and total time, in seconds.
     func curl(_ lab: Lab, _ options: [String]) throws -> (status: Int32, connect: Double, total: Double) {
         let result = try lab.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{time_connect} %{time_total}"]
-                                 + options + ["http://\(lab.serverAddress):7000/"], timeout: 30)
+                                 + options + ["http://\(lab.serverAddress):\(lab.port)/"], timeout: 30)
         let figures = result.standardOutput.split(separator: " ").compactMap { Double($0) }
         try #require(figures.count == 2, "curl printed \(result.standardOutput) \(result.standardError)")
         return (result.status, figures[0], figures[1])
