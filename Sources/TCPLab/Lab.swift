@@ -33,13 +33,13 @@ public final class Lab: @unchecked Sendable {
     /// How `echoServer`, `echoClient` and `startClient` run the peers (default: in-process).
     public var peers: Peers
     private let network: TwoHostNetwork?
-    private var processes: [LabProcess] = []
-    private var faultRuns: [FaultProxyRun] = []
+    var processes: [LabProcess] = []
+    var faultRuns: [FaultProxyRun] = []
     /// Where each fault run keeps a headers-only pcap for `evidence()` (nil: no pcap unless asked).
     public var evidenceDirectory: String?
     /// The lab a `.tcpLab` test trait made for the running test (TCPLabTesting).
     @TaskLocal public static var current: Lab?
-    private let lock = NSLock()
+    let lock = NSLock()
 
     public init(prefix: String = "tcplab-lab", tolerance: TimingTolerance = .forTick(), topology: LabTopology = .loopback,
                 peers: Peers = .inProcess) throws {
@@ -131,135 +131,6 @@ public final class Lab: @unchecked Sendable {
             })
         }) ?? KernelParameters(namespace: namespace)
     }
-
-    // MARK: peers
-
-    /// How the lab runs its echo peers.
-    public enum Peers: Sendable {
-        /// On threads of this process, inside the lab's namespaces: nothing to build or find.
-        case inProcess
-        /// The echo-server and echo-client executables (`LabBinaries`): for what needs a
-        /// process of its own (SIGKILL, `--max-files`, `--close never`).
-        case executables
-    }
-
-    /// Starts echo-server (with `--json`) and waits until it listens.
-    @discardableResult
-    public func echoServer(port: UInt16? = nil, _ options: [String] = []) throws -> LabProcess {
-        let port = port ?? self.port
-        let arguments = ["--json", "--host", serverAddress, "--port", String(port)] + options
-        let peer: LabProcess
-        switch peers {
-        case .executables:
-            peer = try start([try LabBinaries.path("echo-server")] + arguments)
-        case .inProcess:
-            let command = try EchoServerCommand.parse(arguments)
-            peer = try LabProcess(inProcess: ["echo-server"] + arguments, netns: server.namespace.name) { program in
-                try command.serve(until: program.stop, output: program.write, errors: program.writeError)
-                return 0
-            }
-            lock.withLock { processes.append(peer) }
-        }
-        try peer.awaitListening()
-        return peer
-    }
-
-    /// Runs echo-client (with `--json`) to completion and returns its report.
-    public func echoClient(port: UInt16? = nil, _ options: [String] = [], timeout: Double = 600) throws -> ClientResult {
-        let port = port ?? self.port
-        let started = Date()
-        let arguments = ["--json", "--host", serverAddress, "--port", String(port)] + options
-        switch peers {
-        case .executables:
-            let result = try client.namespace.run([try LabBinaries.path("echo-client")] + arguments, timeout: timeout, check: false)
-            return ClientResult(status: result.status, standardOutput: result.standardOutput, standardError: result.standardError,
-                                wallSeconds: Date().timeIntervalSince(started), tolerance: tolerance)
-        case .inProcess:
-            let command = try EchoClientCommand.parse(arguments)
-            let (status, report, error) = try inside(.client) { command.runInProcess() }
-            return ClientResult(status: status, standardOutput: report.map { $0 + "\n" } ?? "", standardError: error.map { $0 + "\n" } ?? "",
-                                wallSeconds: Date().timeIntervalSince(started), tolerance: tolerance)
-        }
-    }
-
-    /// Starts echo-client in the background (for clients that hold, or several at once).
-    public func startClient(port: UInt16? = nil, _ options: [String] = []) throws -> LabProcess {
-        let port = port ?? self.port
-        let arguments = ["--json", "--host", serverAddress, "--port", String(port)] + options
-        switch peers {
-        case .executables:
-            return try start([try LabBinaries.path("echo-client")] + arguments, on: .client)
-        case .inProcess:
-            let command = try EchoClientCommand.parse(arguments)
-            let process = try LabProcess(inProcess: ["echo-client"] + arguments, netns: client.namespace.name) { program in
-                let (status, report, error) = command.runInProcess()
-                if let report { program.write(report) }
-                if let error { program.writeError(error) }
-                return status
-            }
-            lock.withLock { processes.append(process) }
-            return process
-        }
-    }
-
-    /// The result of a client started with `startClient`, once it has exited.
-    public func clientResult(_ process: LabProcess, timeout: Double = 600) throws -> ClientResult {
-        guard let status = process.wait(timeout: timeout) else { throw LabError.timedOut("echo-client still running after \(timeout) s") }
-        return ClientResult(status: status, standardOutput: process.standardOutput, standardError: process.standardError,
-                            wallSeconds: 0, tolerance: tolerance)
-    }
-
-    /// Runs any program on the client's host (or the server's, or the router's) to completion:
-    /// `lab.run(["curl", "-sS", "http://\(lab.serverAddress):\(lab.port)/"])`. Its output and status
-    /// come back; a non-zero status is not an error here.
-    @discardableResult
-    public func run(_ arguments: [String], on end: End = .client, timeout: Double = 60) throws -> CommandRunner.Result {
-        try host(end).namespace.run(arguments, timeout: timeout, check: false)
-    }
-
-    /// Installs faults in transparent mode on `port` (every connection to or from it), with the
-    /// timeline and both ends' socket states on, and returns once the rules are in. `drop` are
-    /// faultproxy's `--drop` specs ("synack:2"); none only watches.
-    public func faultproxy(drop: String..., from: Endpoint? = nil, port: UInt16? = nil, pcap: String? = nil) throws -> FaultProxyRun {
-        try faultproxy(drops: drop, from: from, port: port ?? self.port, pcap: pcap)
-    }
-
-    public func faultproxy(drops: [String], from: Endpoint? = nil, port: UInt16? = nil, pcap: String? = nil) throws -> FaultProxyRun {
-        let port = port ?? self.port
-        let faults = try drops.map { (text) throws(FaultSpecError) in try Fault(drop: text, from: from) }
-        return try fault(faults, port: port, pcap: pcap, watchOnly: faults.isEmpty)
-    }
-
-    /// The same with typed faults: `lab.fault(.drop(.synack, count: 2))`,
-    /// `lab.fault(.delay(.data, .milliseconds(300), from: .server))`. No fault only watches.
-    public func fault(_ faults: Fault..., port: UInt16? = nil, pcap: String? = nil) throws -> FaultProxyRun {
-        try fault(faults, port: port ?? self.port, pcap: pcap, watchOnly: faults.isEmpty)
-    }
-
-    public func fault(_ faults: [Fault], port: UInt16? = nil, pcap: String? = nil, watchOnly: Bool = false) throws -> FaultProxyRun {
-        let port = port ?? self.port
-        let plan: FaultPlan
-        do {
-            plan = try FaultPlan(port: port, faults: faults, logGroup: port,
-                                 tableName: FaultPlan.defaultTableName() + "_\(Self.nextFaultSerial())")
-        } catch {
-            throw LabError.unexpected("\(error)")
-        }
-        // The session sits with the server; the client's sockets are in a namespace of their own.
-        let others = client.namespace !== server.namespace ? [NamespaceReference.named(client.namespace.name)] : []
-        let serial = lock.withLock { faultRuns.count + 1 }
-        // Evidence for a failing test: the headers are enough to read the exchange in Wireshark.
-        let evidence = pcap == nil ? evidenceDirectory.map { "\($0)/fault-\(serial)-port-\(port).pcap" } : nil
-        let session = FaultSession(plan: plan, scope: .transparent(port: port), netns: .named(server.namespace.name),
-                                   watch: .init(group: port, states: true, pcap: (pcap ?? evidence) != nil,
-                                                snaplen: evidence != nil ? ObservationSession.headerBytes : nil, stateNamespaces: others))
-        let run = try FaultProxyRun(session: session, faults: faults, tolerance: tolerance, pcap: pcap ?? evidence)
-        lock.withLock { faultRuns.append(run) }
-        return run
-    }
-
-    private static let faultSerial = Mutex(0)
-    private static func nextFaultSerial() -> Int { faultSerial.withLock { $0 += 1; return $0 } }
 
     /// Starts any program on the server's host (or the client's); it is stopped with the lab.
     public func start(_ arguments: [String], on end: End = .server) throws -> LabProcess {
