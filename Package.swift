@@ -30,11 +30,16 @@ let package = Package(
         // The macros and inline functions Swift cannot import (NLMSG_*, mnl_attr_for_each, ...).
         .target(name: "CTCPLabShim"),
 
+        // What crosses a process boundary as JSON (timeline lines, echo-server events, echo-client's
+        // report, faultproxy's drop and delay reports) and the segment vocabulary they carry.
+        // Pure: Foundation at most; the writer and the reader share these types.
+        .target(name: "TCPLabSchema"),
+
         // Syscalls over Glibc: sockets, epoll, namespaces, signals, TCP_INFO. One entry point per call.
         .target(
             name: "TCPLabSystem",
             dependencies: [
-                "CTCPLabShim",
+                "CTCPLabShim", "TCPLabSchema",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
@@ -46,12 +51,12 @@ let package = Package(
         // Segment vocabulary, the drop/delay spec and its translation into nftables rules.
         .target(
             name: "TCPLabFault",
-            dependencies: ["TCPLabNetlink"]
+            dependencies: ["TCPLabSchema", "TCPLabNetlink"]
         ),
         // Packet parsing, the segment timeline, socket states, pcap and the ladder view.
         .target(
             name: "TCPLabObserve",
-            dependencies: ["TCPLabSystem", "TCPLabNetlink", "TCPLabFault"]
+            dependencies: ["TCPLabSchema", "TCPLabSystem", "TCPLabNetlink", "TCPLabFault"]
         ),
         // A fault run: the table installed, the relay, delays and duplicates through NFQUEUE, the
         // timeline; what faultproxy runs on its one thread and the library on a thread of its own.
@@ -65,7 +70,7 @@ let package = Package(
         // The library for labs and for other projects' tests.
         .target(
             name: "TCPLab",
-            dependencies: ["TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLabProxy"]
+            dependencies: ["TCPLabSchema", "TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLabProxy"]
         ),
 
         // What every executable shares on its command line: argument types, option groups, exit codes.
@@ -77,14 +82,14 @@ let package = Package(
         .executableTarget(
             name: "EchoServer",
             dependencies: [
-                "TCPLabSystem", "TCPLabCommandSupport",
+                "TCPLabSchema", "TCPLabSystem", "TCPLabCommandSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "HeapModule", package: "swift-collections"),
             ]
         ),
         .executableTarget(
             name: "EchoClient",
-            dependencies: ["TCPLabSystem", "TCPLabCommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["TCPLabSchema", "TCPLabSystem", "TCPLabCommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "FaultProxy",
@@ -103,7 +108,7 @@ let package = Package(
         // The verdict of a docker-compose lab whose pieces ran in separate containers (Docker/compose).
         .executableTarget(
             name: "DockerJudge",
-            dependencies: ["TCPLab", "TCPLabNetlink", "TCPLabObserve", "TCPLabSystem", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["TCPLab", "TCPLabSchema", "TCPLabNetlink", "TCPLabObserve", "TCPLabSystem", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Docker/Judge"
         ),
         // The benchmark suite's measuring programs (scripts/bench orchestrates them).
@@ -118,12 +123,12 @@ let package = Package(
 
         .testTarget(
             name: "TCPLabUnitTests",
-            dependencies: ["TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLab", "TCPLabCommandSupport", "TCPLabProxy"]
+            dependencies: ["TCPLabSchema", "TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLab", "TCPLabCommandSupport", "TCPLabProxy"]
         ),
         // The docker-compose judge's parsing and verdicts (no root, no Docker).
         .testTarget(
             name: "DockerJudgeTests",
-            dependencies: ["DockerJudge"],
+            dependencies: ["DockerJudge", "TCPLabSchema"],
             path: "Docker/JudgeTests"
         ),
         // Root + network namespaces; each test skips with a clear message without CAP_NET_ADMIN.

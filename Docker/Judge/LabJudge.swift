@@ -1,5 +1,6 @@
 import Foundation
 import TCPLab
+import TCPLabSchema
 
 /// Judges one lab run: waits for the client and faultproxy to finish (watching socket states
 /// while they run where the lab needs it), then compares with the model.
@@ -31,7 +32,7 @@ struct LabJudge {
             ? watchSpan(side: .client, state: "FIN_WAIT2", within: Double(parameters["tcp_fin_timeout"] ?? 60) + 10) : nil
         try results.wait(for: "client.status", timeout: timeout)
         let clientEnded = results.ended("client") ?? Date()
-        let client = ClientReport(object: results.jsonObject("client.out", having: "connect_ms") ?? [:],
+        let client = ClientReport(report: results.decode(EchoClientReport.self, from: "client.out", having: "connect_ms"),
                                   status: results.status("client") ?? -1)
 
         switch lab {
@@ -207,9 +208,9 @@ struct LabJudge {
         try results.wait(for: "faultproxy.status", timeout: timeout)
         let status = results.status("faultproxy") ?? -1
         verdict.add("faultproxy exit status", predicted: "0", observed: String(status), passed: status == 0)
-        let dropped = results.jsonObject("faultproxy.out", having: "dropped")?["dropped"] as? [String: Int] ?? [:]
+        let dropped = results.decode(DropReport.self, from: "faultproxy.out", having: "dropped")?.dropped ?? [:]
         for (kind, range) in expecting.sorted(by: { $0.key < $1.key }) {
-            let observed = dropped[kind] ?? 0
+            let observed = Int(dropped[kind] ?? 0)
             let predicted = range.count == 1 ? "\(range.lowerBound)" : "\(range.lowerBound)–\(range.upperBound)"
             verdict.add("\(kind) segments dropped", predicted: predicted, observed: String(observed), passed: range.contains(observed))
         }
@@ -306,14 +307,14 @@ struct LabJudge {
 
 /// echo-client's `--json` report and exit status.
 struct ClientReport {
-    var object: [String: Any]
+    var report: EchoClientReport?
     var status: Int32
 
-    var error: String? { object["error"] as? String }
-    var echoOK: Bool { object["echo_ok"] as? Bool ?? false }
-    var connectSeconds: Double? { (object["connect_ms"] as? Double).map { $0 / 1000 } }
-    var elapsedSeconds: Double? { (object["elapsed_ms"] as? Double).map { $0 / 1000 } }
-    var rtoSeconds: Double? { ((object["tcp_info"] as? [String: Any])?["rto_us"] as? Double).map { $0 / 1_000_000 } }
+    var error: String? { report?.error }
+    var echoOK: Bool { report?.echoOK ?? false }
+    var connectSeconds: Double? { report?.connectMilliseconds.map { $0 / 1000 } }
+    var elapsedSeconds: Double? { report.map { $0.elapsedMilliseconds / 1000 } }
+    var rtoSeconds: Double? { report?.tcpInfo.map { Double($0.rtoMicroseconds) / 1_000_000 } }
 }
 
 extension Verdict {

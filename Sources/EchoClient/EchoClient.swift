@@ -1,6 +1,7 @@
 import ArgumentParser
 import SystemPackage
 import TCPLabCommandSupport
+import TCPLabSchema
 import TCPLabSystem
 
 #if canImport(Glibc)
@@ -33,13 +34,13 @@ struct EchoClient {
     }
 
     struct Outcome {
-        var report: ClientReport
+        var report: EchoClientReport
         var failure: Failure?
     }
 
     func run() -> Outcome {
         let start = MonotonicClock.now()
-        var report = ClientReport(echoOK: false, bytes: 0, error: nil, elapsedMilliseconds: 0, connections: 0)
+        var report = EchoClientReport(echoOK: false, bytes: 0, error: nil, elapsedMilliseconds: 0, connections: 0)
         var failure: Failure?
         for _ in 0..<connections {
             do {
@@ -56,7 +57,7 @@ struct EchoClient {
         return Outcome(report: report, failure: failure)
     }
 
-    private func runOne(_ report: inout ClientReport, start: UInt64) throws(Failure) {
+    private func runOne(_ report: inout EchoClientReport, start: UInt64) throws(Failure) {
         let socket = try prepared()
         defer { if close != .never { socket.close() } }
         let connectStart = MonotonicClock.now()

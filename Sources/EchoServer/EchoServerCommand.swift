@@ -1,5 +1,6 @@
 import ArgumentParser
 import TCPLabCommandSupport
+import TCPLabSchema
 import TCPLabSystem
 
 @main
@@ -88,7 +89,7 @@ struct EchoServerCommand: ParsableCommand {
         do {
             try EchoServer(configuration).run()
         } catch {
-            EchoServer.report(ServerEvent(event: "error", message: "\(error)"), json: json, human: "echo-server: \(error)")
+            EchoServer.report(EchoServerEvent(event: "error", message: "\(error)"), json: json, human: "echo-server: \(error)")
             throw ExitStatus.failure
         }
     }

@@ -134,20 +134,21 @@ struct FaultLinearizer {
     /// never copied or dropped again. The mark survives loopback and is scrubbed by veth, so a
     /// faultproxy on the other host sees an ordinary segment.
     mutating func copyRules(chain: String) {
-        taggedRules(chain: chain, tag: FaultPlan.copyMark, logPrefix: "tcplab pass", timeline: "copy", then: [.verdict(.accept)])
+        taggedRules(chain: chain, tag: FaultPlan.copyMark, log: .pass, timeline: .copy, then: [.verdict(.accept)])
     }
 
     /// One rule per direction for this port's segments whose scratch bits hold `tag`: counted and
     /// logged for the timeline (comment "timeline NAME") when there is a log group, the tag
     /// cleared, then `then`.
-    mutating func taggedRules(chain: String, tag: UInt32, logPrefix: String, timeline name: String, then: [NFTExpression] = []) {
+    mutating func taggedRules(chain: String, tag: UInt32, log: FaultTag, timeline name: RuleComment.TimelineRule,
+                              then: [NFTExpression] = []) {
         for fromClient in [true, false] {
             var expressions = (Match.tcp + .tcpPort(destination: fromClient, plan.port)
                 + .packetClass(PacketClass.scratch, equal: tag)).expressions
             var comment: String?
             if let group = plan.logGroup {
-                expressions += [.counter] + Action.stampedLog(group: group, prefix: logPrefix)
-                comment = FaultPlan.timelineCommentPrefix + name
+                expressions += [.counter] + Action.stampedLog(group: group, prefix: log.description)
+                comment = RuleComment.timeline(name).description
             }
             rule(chain, expressions + Action.setPacketClass(clear: PacketClass.scratch, set: 0) + then, comment: comment)
         }
@@ -315,7 +316,7 @@ struct FaultLinearizer {
     mutating func faultRules(_ fault: Fault, index: Int) throws(FaultSpecError) {
         let kind = fault.selector.kind
         let match = kindMatch(kind)
-        let comment = "\(fault.verb) \(kind.rawValue)"
+        let comment = fault.comment.description
         let owner = "--\(fault.verb) \(fault.selector)"
         switch fault.selector.selection {
         case .all, .probability(1):
@@ -372,8 +373,7 @@ struct FaultLinearizer {
     func verdict(_ fault: Fault, counted: Bool = true) -> [NFTExpression] {
         var expressions: [NFTExpression] = counted ? [.counter] : []
         if let group = plan.logGroup {
-            let timing = fault.timing.map { " \($0)" } ?? ""
-            expressions += Action.stampedLog(group: group, prefix: "tcplab \(fault.verb) \(fault.selector.kind.rawValue)\(timing)")
+            expressions += Action.stampedLog(group: group, prefix: fault.tag.description)
         }
         guard let tag = fault.queueTag else { return expressions + [.verdict(.goto(FaultPlan.loseChain))] }
         expressions += Action.setPacketClass(clear: PacketClass.scratch, set: UInt32(tag) << 16)
@@ -425,15 +425,16 @@ struct FaultLinearizer {
     mutating func releaseRules(chain: String) {
         for fault in plan.queuedFaults {
             guard case .delay = fault.action else { continue }
-            taggedRules(chain: chain, tag: fault.markBits, logPrefix: "tcplab release \(fault.selector.kind.rawValue) \(fault.timing)",
-                        timeline: "release")
+            var release = fault.faultTag
+            release.action = .release
+            taggedRules(chain: chain, tag: fault.markBits, log: release, timeline: .release)
         }
     }
 
     mutating func exitRules() {
         if let group = plan.logGroup {
-            rule(FaultPlan.faultChain, [.counter] + Action.stampedLog(group: group, prefix: "tcplab pass"),
-                 comment: FaultPlan.timelineCommentPrefix + "pass")
+            rule(FaultPlan.faultChain, [.counter] + Action.stampedLog(group: group, prefix: FaultTag.pass.description),
+                 comment: RuleComment.timeline(.pass).description)
         }
         rule(FaultPlan.faultChain, Action.setPacketClass(clear: PacketClass.scratch, set: 0))
     }
