@@ -35,6 +35,10 @@ let package = Package(
         // Pure: Foundation at most; the writer and the reader share these types.
         .target(name: "TCPLabSchema"),
 
+        // The nftables rule model as plain values (tables, chains on any hook, rules, expressions,
+        // counters): what the planning module builds and TCPLabNetlink translates for libnftnl.
+        .target(name: "TCPLabRules"),
+
         // Syscalls over Glibc: sockets, epoll, namespaces, signals, TCP_INFO. One entry point per call.
         .target(
             name: "TCPLabSystem",
@@ -46,12 +50,13 @@ let package = Package(
         // Netlink transport: nftables batches (libnftnl + libmnl), nfnetlink_log, sock_diag.
         .target(
             name: "TCPLabNetlink",
-            dependencies: ["CNetfilter", "CTCPLabShim", "TCPLabSystem"]
+            dependencies: ["CNetfilter", "CTCPLabShim", "TCPLabSystem", "TCPLabRules"]
         ),
-        // Segment vocabulary, the drop/delay spec and its translation into nftables rules.
+        // The drop/delay/duplicate spec and its translation into nftables rules (the rule model
+        // and nft syntax). Pure: no Glibc, libnftnl or system calls.
         .target(
             name: "TCPLabFault",
-            dependencies: ["TCPLabSchema", "TCPLabNetlink"]
+            dependencies: ["TCPLabSchema", "TCPLabRules"]
         ),
         // Packet parsing, the segment timeline, socket states, pcap and the ladder view.
         .target(
@@ -123,7 +128,7 @@ let package = Package(
 
         .testTarget(
             name: "TCPLabUnitTests",
-            dependencies: ["TCPLabSchema", "TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLab", "TCPLabCommandSupport", "TCPLabProxy"]
+            dependencies: ["TCPLabSchema", "TCPLabRules", "TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLab", "TCPLabCommandSupport", "TCPLabProxy"]
         ),
         // The docker-compose judge's parsing and verdicts (no root, no Docker).
         .testTarget(

@@ -1,4 +1,4 @@
-import TCPLabNetlink
+import TCPLabRules
 
 extension FaultPlan {
     /// Segments that arrive (from the wire, from loopback, to be forwarded).

@@ -1,4 +1,5 @@
-import TCPLabNetlink
+import Foundation
+import TCPLabRules
 
 /// Everything faultproxy will do to one server port's connections, checked and ready to be
 /// turned into one nftables table (`linearize()`).
@@ -66,7 +67,7 @@ public struct FaultPlan: Hashable, Sendable {
     }
 
     /// `faultproxy_<pid>`: one table per faultproxy process, so two never fight over rules.
-    public static func defaultTableName(pid: Int32 = currentProcessID()) -> String { "faultproxy_\(pid)" }
+    public static func defaultTableName(pid: Int32 = ProcessInfo.processInfo.processIdentifier) -> String { "faultproxy_\(pid)" }
 
     /// The delayed and duplicated faults in the order their queue tags number them.
     public var queuedFaults: [QueuedFault] {
@@ -190,13 +191,6 @@ extension SegmentKind {
     }
 }
 
-#if canImport(Glibc)
-import Glibc
-public func currentProcessID() -> Int32 { getpid() }
-#else
-import Darwin
-public func currentProcessID() -> Int32 { getpid() }
-#endif
 
 extension FaultPlan {
     /// "drop synack:2, delay data=300ms": the faults as the command line spelled them.

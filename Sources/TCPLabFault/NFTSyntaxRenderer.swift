@@ -1,4 +1,4 @@
-import TCPLabNetlink
+import TCPLabRules
 
 /// Turns an `NFTTable` back into nft syntax for `faultproxy --dry-run`: what a person reads, and
 /// what `nft -f` loads to check the rules without faultproxy's own netlink transport.
