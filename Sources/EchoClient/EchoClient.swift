@@ -132,16 +132,14 @@ struct EchoClient {
         do {
             try socket.connect(to: server)
         } catch where error.errno == .nowInProgress || error.errno == .interrupted {
-            var descriptor = pollfd(fd: socket.rawValue, events: Int16(POLLOUT), revents: 0)
             let deadline = MonotonicClock.now() + UInt64(connectTimeout.totalNanoseconds)
             while true {
                 let now = MonotonicClock.now()
                 guard now < deadline else {
                     throw SystemCallError(.timedOut, call: "connect", subject: server.description)
                 }
-                let ready = poll(&descriptor, 1, Int32((deadline - now + 999_999) / 1_000_000))
-                if ready > 0 { break }
-                if ready < 0, errno != EINTR { throw SystemCallError(Errno(rawValue: errno), call: "poll") }
+                let timeout = Int32(clamping: (deadline - now + 999_999) / 1_000_000)
+                if try !Poll.wait(socket.rawValue, for: .writable, timeoutMilliseconds: timeout).isEmpty { break }
             }
             if let pending = try socket.pendingError() {
                 throw SystemCallError(pending, call: "connect", subject: server.description)

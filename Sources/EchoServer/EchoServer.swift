@@ -190,8 +190,7 @@ final class EchoServer {
 
     /// Whether the accept queue holds a connection (the listener polls readable).
     private static func hasWaitingConnections(_ listener: Socket) -> Bool {
-        var entry = pollfd(fd: listener.descriptor.rawValue, events: Int16(POLLIN), revents: 0)
-        return poll(&entry, 1, 0) == 1 && entry.revents & Int16(POLLIN) != 0
+        (try? Poll.wait(listener.descriptor.rawValue, for: .readable, timeoutMilliseconds: 0))?.contains(.readable) ?? false
     }
 
     private func acceptReady(_ listener: Socket, _ epoll: Epoll) throws {

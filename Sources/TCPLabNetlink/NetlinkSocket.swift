@@ -80,14 +80,8 @@ public final class NetlinkSocket: @unchecked Sendable {
     /// Returns false on timeout. Replies to nf_tables requests are queued before sendto returns,
     /// so a short timeout only guards against a kernel that never answers.
     public func waitUntilReadable(timeoutMilliseconds: Int32) throws(SystemCallError) -> Bool {
-        var entry = pollfd(fd: mnl_socket_get_fd(handle), events: Int16(POLLIN), revents: 0)
-        while true {
-            let ready = poll(&entry, 1, timeoutMilliseconds)
-            if ready >= 0 { return ready > 0 }
-            let code = Errno(rawValue: errno)
-            if code == .interrupted { continue }
-            throw SystemCallError(code, call: "poll", subject: "\(bus) netlink socket")
-        }
+        try !Poll.wait(mnl_socket_get_fd(handle), for: .readable, timeoutMilliseconds: timeoutMilliseconds,
+                       subject: "\(bus) netlink socket").isEmpty
     }
 
     /// The receive buffer size libmnl recommends (MNL_SOCKET_BUFFER_SIZE, at least 8 KiB).
