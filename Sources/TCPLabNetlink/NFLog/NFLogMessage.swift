@@ -1,6 +1,6 @@
 /// The nfnetlink_log wire format (linux/netfilter/nfnetlink_log.h): building the config
 /// requests and parsing what the kernel sends back. Pure functions on bytes.
-public enum NFLogMessage {
+public enum NFLogMessage: NfnetlinkPacketMessage {
     static let subsystem: UInt8 = 4           // NFNL_SUBSYS_ULOG
     static let packetType: UInt8 = 0          // NFULNL_MSG_PACKET
     static let configType: UInt8 = 1          // NFULNL_MSG_CONFIG
@@ -69,14 +69,6 @@ public enum NFLogMessage {
         config(group: group, sequence: sequence, attributes: [
             NetlinkWireAttribute.encode(type: ConfigAttribute.bufferSize.rawValue, networkOrder: bytes)
         ])
-    }
-
-    /// One item of a received datagram.
-    public typealias Item = NfnetlinkItem<NFLogRecord>
-
-    /// Parses one received datagram.
-    public static func parse(datagram: [UInt8]) throws(WireFormatError) -> [Item] {
-        try Item.parse(datagram: datagram, packetType: packetMessageType) { (payload) throws(WireFormatError) in try packet(payload: payload) }
     }
 
     /// Parses an NFULNL_MSG_PACKET payload: nfgenmsg, then attributes.
