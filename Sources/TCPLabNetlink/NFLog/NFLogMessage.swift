@@ -73,11 +73,9 @@ public enum NFLogMessage: NfnetlinkPacketMessage {
 
     /// Parses an NFULNL_MSG_PACKET payload: nfgenmsg, then attributes.
     public static func packet(payload: [UInt8]) throws(WireFormatError) -> NFLogRecord {
-        let header = WireReader(payload)
-        let family = try header.u8(0, "nfgenmsg.nfgen_family")
-        let group = try header.u16be(2, "nfgenmsg.res_id")
+        let (family, group, attributes) = try nfgenmsg(payload)
         var record = NFLogRecord(group: group, family: family, timestampMicroseconds: nil, prefix: "", packet: [])
-        for attribute in try NetlinkWireAttribute.parse(payload, from: 4) {
+        for attribute in attributes {
             let value = WireReader(attribute.payload)
             switch PacketAttribute(rawValue: attribute.type) {
             case .header:

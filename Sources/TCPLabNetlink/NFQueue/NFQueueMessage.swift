@@ -102,12 +102,10 @@ public enum NFQueueMessage: NfnetlinkPacketMessage {
 
     /// Parses an NFQNL_MSG_PACKET payload: nfgenmsg, then attributes.
     public static func packet(payload: [UInt8]) throws(WireFormatError) -> NFQueuePacket {
-        let header = WireReader(payload)
-        let family = try header.u8(0, "nfgenmsg.nfgen_family")
-        let queue = try header.u16be(2, "nfgenmsg.res_id")
+        let (family, queue, attributes) = try nfgenmsg(payload)
         var packet = NFQueuePacket(queue: queue, family: family, id: 0, bytes: [])
         var sawHeader = false
-        for attribute in try NetlinkWireAttribute.parse(payload, from: 4) {
+        for attribute in attributes {
             let value = WireReader(attribute.payload)
             switch PacketAttribute(rawValue: attribute.type) {
             case .packetHeader:

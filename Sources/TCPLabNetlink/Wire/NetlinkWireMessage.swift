@@ -128,6 +128,15 @@ extension NfnetlinkPacketMessage {
     public static func parse(datagram: [UInt8]) throws(WireFormatError) -> [Item] {
         try Item.parse(datagram: datagram, packetType: packetMessageType) { (payload) throws(WireFormatError) in try packet(payload: payload) }
     }
+
+    /// A packet message's nfgenmsg (the family, and res_id: the group or queue number,
+    /// big-endian), then its attributes.
+    static func nfgenmsg(_ payload: [UInt8]) throws(WireFormatError)
+        -> (family: UInt8, resourceID: UInt16, attributes: [NetlinkWireAttribute]) {
+        let header = WireReader(payload)
+        return (try header.u8(0, "nfgenmsg.nfgen_family"), try header.u16be(2, "nfgenmsg.res_id"),
+                try NetlinkWireAttribute.parse(payload, from: 4))
+    }
 }
 
 /// One netlink attribute: type without the NESTED / NET_BYTEORDER bits, and its payload.
