@@ -67,13 +67,7 @@ public final class NetlinkSocket: @unchecked Sendable {
 
     /// Receives one datagram (possibly several messages) into `buffer`; returns its length.
     public func receive(into buffer: UnsafeMutableRawBufferPointer) throws(SystemCallError) -> Int {
-        while true {
-            let count = mnl_socket_recvfrom(handle, buffer.baseAddress, buffer.count)
-            if count >= 0 { return count }
-            let code = Errno(rawValue: errno)
-            if code == .interrupted { continue }
-            throw SystemCallError(code, call: "mnl_socket_recvfrom", subject: "\(bus)")
-        }
+        try retryingEINTR("mnl_socket_recvfrom", subject: "\(bus)") { mnl_socket_recvfrom(handle, buffer.baseAddress, buffer.count) }
     }
 
     /// Waits up to `timeoutMilliseconds` (0: just look, -1: forever) for something to read.
