@@ -1,6 +1,9 @@
 import Foundation
+import Synchronization
 import TCPLabFault
 import TCPLabObserve
+import TCPLabProxy
+import TCPLabEcho
 import TCPLabSystem
 
 /// One lab for a test or a catalogue entry: a fresh network namespace with its sysctls, the
@@ -24,13 +27,25 @@ public final class Lab: @unchecked Sendable {
     public let router: LabHost?
     /// The packetdrill-style rule every assertion uses.
     public var tolerance: TimingTolerance
+    /// The server's port, this lab's alone in the process (`LabPorts`): the default of every
+    /// peer and fault call, so the tracepoints of two labs at once stay apart.
+    public let port: UInt16 = LabPorts.next()
+    /// How `echoServer`, `echoClient` and `startClient` run the peers (default: in-process).
+    public var peers: Peers
     private let network: TwoHostNetwork?
     private var processes: [LabProcess] = []
+    private var faultRuns: [FaultProxyRun] = []
+    /// Where each fault run keeps a headers-only pcap for `evidence()` (nil: no pcap unless asked).
+    public var evidenceDirectory: String?
+    /// The lab a `.tcpLab` test trait made for the running test (TCPLabTesting).
+    @TaskLocal public static var current: Lab?
     private let lock = NSLock()
 
-    public init(prefix: String = "tcplab-lab", tolerance: TimingTolerance = .forTick(), topology: LabTopology = .loopback) throws {
+    public init(prefix: String = "tcplab-lab", tolerance: TimingTolerance = .forTick(), topology: LabTopology = .loopback,
+                peers: Peers = .inProcess) throws {
         self.topology = topology
         self.tolerance = tolerance
+        self.peers = peers
         switch topology {
         case .loopback:
             let namespace = try LabNamespace(prefix: prefix)
@@ -45,6 +60,11 @@ public final class Lab: @unchecked Sendable {
     }
 
     deinit { close() }
+
+    /// Whether this process can make labs: network namespaces and nftables need root.
+    public static var isPrivileged: Bool { geteuid() == 0 }
+    /// What to say when it cannot.
+    public static let privilegeHint = "TCPLab labs need root (network namespaces, nftables): run the tests as root, e.g. `sudo swift test`"
 
     /// The server's namespace: on loopback the lab's only one.
     public var namespace: LabNamespace { server.namespace }
@@ -67,9 +87,13 @@ public final class Lab: @unchecked Sendable {
     public enum End: Sendable { case client, server }
     public func host(_ end: End) -> LabHost { end == .client ? client : server }
 
+    /// The faults installed so far (stopped ones too), in order.
+    public var faults: [FaultProxyRun] { lock.withLock { faultRuns } }
+
     /// Stops every process the lab started and deletes the namespaces. Safe to call twice.
     public func close() {
-        let started = lock.withLock { processes }
+        let (started, faults) = lock.withLock { (processes, faultRuns) }
+        for fault in faults.reversed() { fault.stop() }
         for process in started.reversed() { process.stop(grace: 1) }
         for host in hosts.reversed() {
             host.namespace.delete()
@@ -110,26 +134,72 @@ public final class Lab: @unchecked Sendable {
 
     // MARK: peers
 
+    /// How the lab runs its echo peers.
+    public enum Peers: Sendable {
+        /// On threads of this process, inside the lab's namespaces: nothing to build or find.
+        case inProcess
+        /// The echo-server and echo-client executables (`LabBinaries`): for what needs a
+        /// process of its own (SIGKILL, `--max-files`, `--close never`).
+        case executables
+    }
+
     /// Starts echo-server (with `--json`) and waits until it listens.
     @discardableResult
-    public func echoServer(port: UInt16 = 7000, _ options: [String] = []) throws -> LabProcess {
-        let server = try start([try LabBinaries.path("echo-server"), "--json", "--host", serverAddress, "--port", String(port)] + options)
-        try server.awaitListening()
-        return server
+    public func echoServer(port: UInt16? = nil, _ options: [String] = []) throws -> LabProcess {
+        let port = port ?? self.port
+        let arguments = ["--json", "--host", serverAddress, "--port", String(port)] + options
+        let peer: LabProcess
+        switch peers {
+        case .executables:
+            peer = try start([try LabBinaries.path("echo-server")] + arguments)
+        case .inProcess:
+            let command = try EchoServerCommand.parse(arguments)
+            peer = try LabProcess(inProcess: ["echo-server"] + arguments, netns: server.namespace.name) { program in
+                try command.serve(until: program.stop, output: program.write, errors: program.writeError)
+                return 0
+            }
+            lock.withLock { processes.append(peer) }
+        }
+        try peer.awaitListening()
+        return peer
     }
 
     /// Runs echo-client (with `--json`) to completion and returns its report.
-    public func echoClient(port: UInt16 = 7000, _ options: [String] = [], timeout: Double = 600) throws -> ClientResult {
+    public func echoClient(port: UInt16? = nil, _ options: [String] = [], timeout: Double = 600) throws -> ClientResult {
+        let port = port ?? self.port
         let started = Date()
-        let result = try client.namespace.run([try LabBinaries.path("echo-client"), "--json", "--host", serverAddress, "--port", String(port)]
-                                              + options, timeout: timeout, check: false)
-        return ClientResult(status: result.status, standardOutput: result.standardOutput, standardError: result.standardError,
-                            wallSeconds: Date().timeIntervalSince(started), tolerance: tolerance)
+        let arguments = ["--json", "--host", serverAddress, "--port", String(port)] + options
+        switch peers {
+        case .executables:
+            let result = try client.namespace.run([try LabBinaries.path("echo-client")] + arguments, timeout: timeout, check: false)
+            return ClientResult(status: result.status, standardOutput: result.standardOutput, standardError: result.standardError,
+                                wallSeconds: Date().timeIntervalSince(started), tolerance: tolerance)
+        case .inProcess:
+            let command = try EchoClientCommand.parse(arguments)
+            let (status, report, error) = try inside(.client) { command.runInProcess() }
+            return ClientResult(status: status, standardOutput: report.map { $0 + "\n" } ?? "", standardError: error.map { $0 + "\n" } ?? "",
+                                wallSeconds: Date().timeIntervalSince(started), tolerance: tolerance)
+        }
     }
 
     /// Starts echo-client in the background (for clients that hold, or several at once).
-    public func startClient(port: UInt16 = 7000, _ options: [String] = []) throws -> LabProcess {
-        try start([try LabBinaries.path("echo-client"), "--json", "--host", serverAddress, "--port", String(port)] + options, on: .client)
+    public func startClient(port: UInt16? = nil, _ options: [String] = []) throws -> LabProcess {
+        let port = port ?? self.port
+        let arguments = ["--json", "--host", serverAddress, "--port", String(port)] + options
+        switch peers {
+        case .executables:
+            return try start([try LabBinaries.path("echo-client")] + arguments, on: .client)
+        case .inProcess:
+            let command = try EchoClientCommand.parse(arguments)
+            let process = try LabProcess(inProcess: ["echo-client"] + arguments, netns: client.namespace.name) { program in
+                let (status, report, error) = command.runInProcess()
+                if let report { program.write(report) }
+                if let error { program.writeError(error) }
+                return status
+            }
+            lock.withLock { processes.append(process) }
+            return process
+        }
     }
 
     /// The result of a client started with `startClient`, once it has exited.
@@ -139,26 +209,57 @@ public final class Lab: @unchecked Sendable {
                             wallSeconds: 0, tolerance: tolerance)
     }
 
-    /// Starts faultproxy in transparent mode on `port`, with the timeline and socket states on,
-    /// and waits until its rules are in. `drop` are its `--drop` specs ("synack:2"); none only watches.
-    public func faultproxy(drop: String..., from: Endpoint? = nil, port: UInt16 = 7000, options: [String] = [],
-                           pcap: String? = nil) throws -> FaultProxyRun {
-        try faultproxy(drops: drop, from: from, port: port, options: options, pcap: pcap)
+    /// Runs any program on the client's host (or the server's, or the router's) to completion:
+    /// `lab.run(["curl", "-sS", "http://\(lab.serverAddress):\(lab.port)/"])`. Its output and status
+    /// come back; a non-zero status is not an error here.
+    @discardableResult
+    public func run(_ arguments: [String], on end: End = .client, timeout: Double = 60) throws -> CommandRunner.Result {
+        try host(end).namespace.run(arguments, timeout: timeout, check: false)
     }
 
-    public func faultproxy(drops: [String], from: Endpoint? = nil, port: UInt16 = 7000, options: [String] = [],
-                           pcap: String? = nil) throws -> FaultProxyRun {
-        var arguments = [try LabBinaries.path("faultproxy"), "--target", String(port), "--timeline", "json", "--states",
-                         "--log-group", String(port)]
-        // faultproxy sits with the server; the client's sockets are in a namespace of their own.
-        if client.namespace !== server.namespace { arguments += ["--states-netns", client.namespace.name] }
-        for spec in drops { arguments += ["--drop", spec] }
-        if let from { arguments += ["--from", from.rawValue] }
-        if let pcap { arguments += ["--pcap", pcap] }
-        let process = try start(arguments + options)
-        try process.awaitRulesInstalled()
-        return FaultProxyRun(process: process, tolerance: tolerance)
+    /// Installs faults in transparent mode on `port` (every connection to or from it), with the
+    /// timeline and both ends' socket states on, and returns once the rules are in. `drop` are
+    /// faultproxy's `--drop` specs ("synack:2"); none only watches.
+    public func faultproxy(drop: String..., from: Endpoint? = nil, port: UInt16? = nil, pcap: String? = nil) throws -> FaultProxyRun {
+        try faultproxy(drops: drop, from: from, port: port ?? self.port, pcap: pcap)
     }
+
+    public func faultproxy(drops: [String], from: Endpoint? = nil, port: UInt16? = nil, pcap: String? = nil) throws -> FaultProxyRun {
+        let port = port ?? self.port
+        let faults = try drops.map { (text) throws(FaultSpecError) in try Fault(drop: text, from: from) }
+        return try fault(faults, port: port, pcap: pcap, watchOnly: faults.isEmpty)
+    }
+
+    /// The same with typed faults: `lab.fault(.drop(.synack, count: 2))`,
+    /// `lab.fault(.delay(.data, .milliseconds(300), from: .server))`. No fault only watches.
+    public func fault(_ faults: Fault..., port: UInt16? = nil, pcap: String? = nil) throws -> FaultProxyRun {
+        try fault(faults, port: port ?? self.port, pcap: pcap, watchOnly: faults.isEmpty)
+    }
+
+    public func fault(_ faults: [Fault], port: UInt16? = nil, pcap: String? = nil, watchOnly: Bool = false) throws -> FaultProxyRun {
+        let port = port ?? self.port
+        let plan: FaultPlan
+        do {
+            plan = try FaultPlan(port: port, faults: faults, logGroup: port,
+                                 tableName: FaultPlan.defaultTableName() + "_\(Self.nextFaultSerial())")
+        } catch {
+            throw LabError.unexpected("\(error)")
+        }
+        // The session sits with the server; the client's sockets are in a namespace of their own.
+        let others = client.namespace !== server.namespace ? [NamespaceReference.named(client.namespace.name)] : []
+        let serial = lock.withLock { faultRuns.count + 1 }
+        // Evidence for a failing test: the headers are enough to read the exchange in Wireshark.
+        let evidence = pcap == nil ? evidenceDirectory.map { "\($0)/fault-\(serial)-port-\(port).pcap" } : nil
+        let session = FaultSession(plan: plan, scope: .transparent(port: port), netns: .named(server.namespace.name),
+                                   watch: .init(group: port, states: true, pcap: (pcap ?? evidence) != nil,
+                                                snaplen: evidence != nil ? ObservationSession.headerBytes : nil, stateNamespaces: others))
+        let run = try FaultProxyRun(session: session, faults: faults, tolerance: tolerance, pcap: pcap ?? evidence)
+        lock.withLock { faultRuns.append(run) }
+        return run
+    }
+
+    private static let faultSerial = Mutex(0)
+    private static func nextFaultSerial() -> Int { faultSerial.withLock { $0 += 1; return $0 } }
 
     /// Starts any program on the server's host (or the client's); it is stopped with the lab.
     public func start(_ arguments: [String], on end: End = .server) throws -> LabProcess {

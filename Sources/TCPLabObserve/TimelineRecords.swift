@@ -38,4 +38,13 @@ extension KernelEvent {
             oldState: oldState?.description, newState: newState?.description
         )
     }
+
+    /// Reads a tracepoint line back; nil for an unknown tracepoint or an address that does not parse.
+    public init?(record: KernelEventRecord) {
+        guard let name = Name(rawValue: record.event), let local = InetEndpoint(record.local),
+              let remote = InetEndpoint(record.remote) else { return nil }
+        self.init(name: name, monotonicMicroseconds: record.monotonicMicroseconds, timeUnixMicroseconds: record.timeUnixMicroseconds,
+                  local: local, remote: remote, side: record.side,
+                  oldState: record.oldState.flatMap(TCPState.init(name:)), newState: record.newState.flatMap(TCPState.init(name:)))
+    }
 }
