@@ -72,40 +72,9 @@ struct LabJudge {
             try finishFaultProxy(&verdict, expecting: ["fin": 2...2])
             judgeRemoteFinLost(&verdict, client: client, serverEstablished: serverEstablished)
         case .finLost:
-            verdict.expectSuccess(client)
-            // The FIN goes out at close() and is lost twice. Each retransmission comes at most one
-            // backed-off RTO after the previous (RTO, then 2·RTO); a tail loss probe (tcp_early_retrans)
-            // may send the first one sooner, never later. So the third FIN, and TIME_WAIT, come by RTO + 2·RTO.
-            let rto = client.rtoSeconds ?? 0.2
-            let dropped = 2
-            let timers = (0..<dropped).map { rto * Double(1 << $0) }
-            let latest = timers.reduce(0, +)
-            let allowed = tolerance.allowance(timers: timers)
-            let appeared = waitForState(.client, "TIME_WAIT", from: clientEnded, within: latest + 3)
-            verdict.add("client reaches TIME_WAIT once its 3rd FIN passes (after close())",
-                        predicted: "≤ +\(TimingTolerance.format(latest)) s + \(TimingTolerance.format(allowed))",
-                        observed: appeared.map { "+\(TimingTolerance.format($0)) s" } ?? "never",
-                        passed: appeared.map { $0 <= latest + allowed } ?? false)
-            try finishFaultProxy(&verdict, expecting: ["fin": dropped...dropped])
+            try judgeFinLost(&verdict, client: client, clientEnded: clientEnded)
         case .timeWait:
-            verdict.expectSuccess(client)
-            let sockets = census.sockets(.client, state: "TIME_WAIT")
-            let since = Date().timeIntervalSince(clientEnded)
-            verdict.add("TIME_WAIT sockets on the active closer (client)", predicted: "1", observed: String(sockets.count),
-                        passed: sockets.count == 1)
-            let serverSide = census.count(.server, state: "TIME_WAIT")
-            verdict.add("TIME_WAIT sockets on the passive closer (server)", predicted: "0", observed: String(serverSide),
-                        passed: serverSide == 0)
-            // TCP_TIMEWAIT_LEN is compiled in (60 s); sock_diag gives the time left in ms.
-            let length = 60.0
-            let remaining = sockets.first?.timerSeconds
-            let allowed = tolerance.allowance(timers: [length])
-            let expected = length - since
-            verdict.add("TIME_WAIT timer left, \(TimingTolerance.format(since)) s after close()",
-                        predicted: "\(TimingTolerance.format(expected)) s ± \(TimingTolerance.format(allowed))",
-                        observed: remaining.map { "\(TimingTolerance.format($0)) s" } ?? "none",
-                        passed: remaining.map { abs($0 - expected) <= allowed } ?? false)
-            try finishFaultProxy(&verdict, expecting: [:])
+            try judgeTimeWait(&verdict, client: client, clientEnded: clientEnded)
         case .closeWaitLeak:
             verdict.expectSuccess(client)
             let finTimeout = Double(parameters["tcp_fin_timeout"] ?? 60)
@@ -126,6 +95,47 @@ struct LabJudge {
             try finishFaultProxy(&verdict, expecting: ["keepalive-ack": count...count])
         }
         return verdict
+    }
+
+    /// fin-lost with both ends here: the client's FIN is lost twice; TIME_WAIT once the third passes.
+    func judgeFinLost(_ verdict: inout Verdict, client: ClientReport, clientEnded: Date) throws {
+        verdict.expectSuccess(client)
+        // The FIN goes out at close() and is lost twice. Each retransmission comes at most one
+        // backed-off RTO after the previous (RTO, then 2·RTO); a tail loss probe (tcp_early_retrans)
+        // may send the first one sooner, never later. So the third FIN, and TIME_WAIT, come by RTO + 2·RTO.
+        let rto = client.rtoSeconds ?? 0.2
+        let dropped = 2
+        let timers = (0..<dropped).map { rto * Double(1 << $0) }
+        let latest = timers.reduce(0, +)
+        let allowed = tolerance.allowance(timers: timers)
+        let appeared = waitForState(.client, "TIME_WAIT", from: clientEnded, within: latest + 3)
+        verdict.add("client reaches TIME_WAIT once its 3rd FIN passes (after close())",
+                    predicted: "≤ +\(TimingTolerance.format(latest)) s + \(TimingTolerance.format(allowed))",
+                    observed: appeared.map { "+\(TimingTolerance.format($0)) s" } ?? "never",
+                    passed: appeared.map { $0 <= latest + allowed } ?? false)
+        try finishFaultProxy(&verdict, expecting: ["fin": dropped...dropped])
+    }
+
+    /// time-wait: one TIME_WAIT socket on the active closer, its timer running down from 60 s.
+    func judgeTimeWait(_ verdict: inout Verdict, client: ClientReport, clientEnded: Date) throws {
+        verdict.expectSuccess(client)
+        let sockets = census.sockets(.client, state: "TIME_WAIT")
+        let since = Date().timeIntervalSince(clientEnded)
+        verdict.add("TIME_WAIT sockets on the active closer (client)", predicted: "1", observed: String(sockets.count),
+                    passed: sockets.count == 1)
+        let serverSide = census.count(.server, state: "TIME_WAIT")
+        verdict.add("TIME_WAIT sockets on the passive closer (server)", predicted: "0", observed: String(serverSide),
+                    passed: serverSide == 0)
+        // TCP_TIMEWAIT_LEN is compiled in (60 s); sock_diag gives the time left in ms.
+        let length = 60.0
+        let remaining = sockets.first?.timerSeconds
+        let allowed = tolerance.allowance(timers: [length])
+        let expected = length - since
+        verdict.add("TIME_WAIT timer left, \(TimingTolerance.format(since)) s after close()",
+                    predicted: "\(TimingTolerance.format(expected)) s ± \(TimingTolerance.format(allowed))",
+                    observed: remaining.map { "\(TimingTolerance.format($0)) s" } ?? "none",
+                    passed: remaining.map { abs($0 - expected) <= allowed } ?? false)
+        try finishFaultProxy(&verdict, expecting: [:])
     }
 
     /// fin-lost with the client on another host, from what the server's host saw: the client's
