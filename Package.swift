@@ -34,28 +34,38 @@ let package = Package(
         // The macros and inline functions Swift cannot import (NLMSG_*, mnl_attr_for_each, ...).
         .target(name: "CTCPLabShim"),
 
+        // What crosses a process boundary as JSON (timeline lines, echo-server events, echo-client's
+        // report, faultproxy's drop and delay reports) and the segment vocabulary they carry.
+        // Pure: Foundation at most; the writer and the reader share these types.
+        .target(name: "TCPLabSchema"),
+
+        // The nftables rule model as plain values (tables, chains on any hook, rules, expressions,
+        // counters): what the planning module builds and TCPLabNetlink translates for libnftnl.
+        .target(name: "TCPLabRules"),
+
         // Syscalls over Glibc: sockets, epoll, namespaces, signals, TCP_INFO. One entry point per call.
         .target(
             name: "TCPLabSystem",
             dependencies: [
-                "CTCPLabShim",
+                "CTCPLabShim", "TCPLabSchema",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         // Netlink transport: nftables batches (libnftnl + libmnl), nfnetlink_log, sock_diag.
         .target(
             name: "TCPLabNetlink",
-            dependencies: ["CNetfilter", "CTCPLabShim", "TCPLabSystem"]
+            dependencies: ["CNetfilter", "CTCPLabShim", "TCPLabSystem", "TCPLabRules"]
         ),
-        // Segment vocabulary, the drop/delay spec and its translation into nftables rules.
+        // The drop/delay/duplicate spec and its translation into nftables rules (the rule model
+        // and nft syntax). Pure: no Glibc, libnftnl or system calls.
         .target(
             name: "TCPLabFault",
-            dependencies: ["TCPLabNetlink"]
+            dependencies: ["TCPLabSchema", "TCPLabRules"]
         ),
         // Packet parsing, the segment timeline, socket states, pcap and the ladder view.
         .target(
             name: "TCPLabObserve",
-            dependencies: ["TCPLabSystem", "TCPLabNetlink", "TCPLabFault"]
+            dependencies: ["TCPLabSchema", "TCPLabSystem", "TCPLabNetlink", "TCPLabFault"]
         ),
         // The kernel's timing model (schedules from sysctls) and the one judge of observed times.
         // Pure: Foundation at most, no system calls, so the Docker judge and tests share it.
@@ -72,7 +82,7 @@ let package = Package(
         // The library for labs and for other projects' tests.
         .target(
             name: "TCPLab",
-            dependencies: ["TCPLabModel", "TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLabProxy", "TCPLabEcho"]
+            dependencies: ["TCPLabModel", "TCPLabSchema", "TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLabProxy", "TCPLabEcho"]
         ),
 
         // `@Test(.tcpLab())`: a lab around a Swift Testing test, evidence attached on failure.
@@ -89,7 +99,7 @@ let package = Package(
         .target(
             name: "TCPLabEcho",
             dependencies: [
-                "TCPLabSystem", "TCPLabCommandSupport",
+                "TCPLabSchema", "TCPLabSystem", "TCPLabCommandSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "HeapModule", package: "swift-collections"),
             ]
@@ -113,7 +123,7 @@ let package = Package(
         // The verdict of a docker-compose lab whose pieces ran in separate containers (Docker/compose).
         .executableTarget(
             name: "DockerJudge",
-            dependencies: ["TCPLabModel", "TCPLab", "TCPLabNetlink", "TCPLabObserve", "TCPLabSystem", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["TCPLabModel", "TCPLab", "TCPLabSchema", "TCPLabNetlink", "TCPLabObserve", "TCPLabSystem", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Docker/Judge"
         ),
         // The benchmark suite's measuring programs (scripts/bench orchestrates them).
@@ -128,12 +138,12 @@ let package = Package(
 
         .testTarget(
             name: "TCPLabUnitTests",
-            dependencies: ["TCPLabModel", "TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLab", "TCPLabCommandSupport", "TCPLabProxy"]
+            dependencies: ["TCPLabModel", "TCPLabSchema", "TCPLabRules", "TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLab", "TCPLabCommandSupport", "TCPLabProxy"]
         ),
         // The docker-compose judge's parsing and verdicts (no root, no Docker).
         .testTarget(
             name: "DockerJudgeTests",
-            dependencies: ["DockerJudge"],
+            dependencies: ["DockerJudge", "TCPLabSchema"],
             path: "Docker/JudgeTests"
         ),
         // Root + network namespaces; each test skips with a clear message without CAP_NET_ADMIN.

@@ -1,5 +1,6 @@
 import Foundation
 import TCPLab
+import TCPLabSchema
 
 /// Judges one lab run: waits for the client and faultproxy to finish (watching socket states
 /// while they run where the lab needs it), then compares with the model.
@@ -31,7 +32,7 @@ struct LabJudge {
             ? watchSpan(side: .client, state: "FIN_WAIT2", within: Double(parameters["tcp_fin_timeout"] ?? 60) + 10) : nil
         try results.wait(for: "client.status", timeout: timeout)
         let clientEnded = results.ended("client") ?? Date()
-        let client = ClientReport(object: results.jsonObject("client.out", having: "connect_ms") ?? [:],
+        let client = ClientReport(report: results.decode(EchoClientReport.self, from: "client.out", having: "connect_ms"),
                                   status: results.status("client") ?? -1)
 
         switch lab {
@@ -71,40 +72,9 @@ struct LabJudge {
             try finishFaultProxy(&verdict, expecting: ["fin": 2...2])
             judgeRemoteFinLost(&verdict, client: client, serverEstablished: serverEstablished)
         case .finLost:
-            verdict.expectSuccess(client)
-            // The FIN goes out at close() and is lost twice. Each retransmission comes at most one
-            // backed-off RTO after the previous (RTO, then 2·RTO); a tail loss probe (tcp_early_retrans)
-            // may send the first one sooner, never later. So the third FIN, and TIME_WAIT, come by RTO + 2·RTO.
-            let rto = client.rtoSeconds ?? 0.2
-            let dropped = 2
-            let timers = (0..<dropped).map { rto * Double(1 << $0) }
-            let latest = timers.reduce(0, +)
-            let allowed = tolerance.allowance(timers: timers)
-            let appeared = waitForState(.client, "TIME_WAIT", from: clientEnded, within: latest + 3)
-            verdict.add("client reaches TIME_WAIT once its 3rd FIN passes (after close())",
-                        predicted: "≤ +\(TimingTolerance.format(latest)) s + \(TimingTolerance.format(allowed))",
-                        observed: appeared.map { "+\(TimingTolerance.format($0)) s" } ?? "never",
-                        passed: appeared.map { $0 <= latest + allowed } ?? false)
-            try finishFaultProxy(&verdict, expecting: ["fin": dropped...dropped])
+            try judgeFinLost(&verdict, client: client, clientEnded: clientEnded)
         case .timeWait:
-            verdict.expectSuccess(client)
-            let sockets = census.sockets(.client, state: "TIME_WAIT")
-            let since = Date().timeIntervalSince(clientEnded)
-            verdict.add("TIME_WAIT sockets on the active closer (client)", predicted: "1", observed: String(sockets.count),
-                        passed: sockets.count == 1)
-            let serverSide = census.count(.server, state: "TIME_WAIT")
-            verdict.add("TIME_WAIT sockets on the passive closer (server)", predicted: "0", observed: String(serverSide),
-                        passed: serverSide == 0)
-            // TCP_TIMEWAIT_LEN is compiled in (60 s); sock_diag gives the time left in ms.
-            let length = 60.0
-            let remaining = sockets.first?.timerSeconds
-            let allowed = tolerance.allowance(timers: [length])
-            let expected = length - since
-            verdict.add("TIME_WAIT timer left, \(TimingTolerance.format(since)) s after close()",
-                        predicted: "\(TimingTolerance.format(expected)) s ± \(TimingTolerance.format(allowed))",
-                        observed: remaining.map { "\(TimingTolerance.format($0)) s" } ?? "none",
-                        passed: remaining.map { abs($0 - expected) <= allowed } ?? false)
-            try finishFaultProxy(&verdict, expecting: [:])
+            try judgeTimeWait(&verdict, client: client, clientEnded: clientEnded)
         case .closeWaitLeak:
             verdict.expectSuccess(client)
             let finTimeout = Double(parameters["tcp_fin_timeout"] ?? 60)
@@ -125,6 +95,47 @@ struct LabJudge {
             try finishFaultProxy(&verdict, expecting: ["keepalive-ack": count...count])
         }
         return verdict
+    }
+
+    /// fin-lost with both ends here: the client's FIN is lost twice; TIME_WAIT once the third passes.
+    func judgeFinLost(_ verdict: inout Verdict, client: ClientReport, clientEnded: Date) throws {
+        verdict.expectSuccess(client)
+        // The FIN goes out at close() and is lost twice. Each retransmission comes at most one
+        // backed-off RTO after the previous (RTO, then 2·RTO); a tail loss probe (tcp_early_retrans)
+        // may send the first one sooner, never later. So the third FIN, and TIME_WAIT, come by RTO + 2·RTO.
+        let rto = client.rtoSeconds ?? 0.2
+        let dropped = 2
+        let timers = (0..<dropped).map { rto * Double(1 << $0) }
+        let latest = timers.reduce(0, +)
+        let allowed = tolerance.allowance(timers: timers)
+        let appeared = waitForState(.client, "TIME_WAIT", from: clientEnded, within: latest + 3)
+        verdict.add("client reaches TIME_WAIT once its 3rd FIN passes (after close())",
+                    predicted: "≤ +\(TimingTolerance.format(latest)) s + \(TimingTolerance.format(allowed))",
+                    observed: appeared.map { "+\(TimingTolerance.format($0)) s" } ?? "never",
+                    passed: appeared.map { $0 <= latest + allowed } ?? false)
+        try finishFaultProxy(&verdict, expecting: ["fin": dropped...dropped])
+    }
+
+    /// time-wait: one TIME_WAIT socket on the active closer, its timer running down from 60 s.
+    func judgeTimeWait(_ verdict: inout Verdict, client: ClientReport, clientEnded: Date) throws {
+        verdict.expectSuccess(client)
+        let sockets = census.sockets(.client, state: "TIME_WAIT")
+        let since = Date().timeIntervalSince(clientEnded)
+        verdict.add("TIME_WAIT sockets on the active closer (client)", predicted: "1", observed: String(sockets.count),
+                    passed: sockets.count == 1)
+        let serverSide = census.count(.server, state: "TIME_WAIT")
+        verdict.add("TIME_WAIT sockets on the passive closer (server)", predicted: "0", observed: String(serverSide),
+                    passed: serverSide == 0)
+        // TCP_TIMEWAIT_LEN is compiled in (60 s); sock_diag gives the time left in ms.
+        let length = 60.0
+        let remaining = sockets.first?.timerSeconds
+        let allowed = tolerance.allowance(timers: [length])
+        let expected = length - since
+        verdict.add("TIME_WAIT timer left, \(TimingTolerance.format(since)) s after close()",
+                    predicted: "\(TimingTolerance.format(expected)) s ± \(TimingTolerance.format(allowed))",
+                    observed: remaining.map { "\(TimingTolerance.format($0)) s" } ?? "none",
+                    passed: remaining.map { abs($0 - expected) <= allowed } ?? false)
+        try finishFaultProxy(&verdict, expecting: [:])
     }
 
     /// fin-lost with the client on another host, from what the server's host saw: the client's
@@ -199,9 +210,9 @@ struct LabJudge {
         try results.wait(for: "faultproxy.status", timeout: timeout)
         let status = results.status("faultproxy") ?? -1
         verdict.add("faultproxy exit status", predicted: "0", observed: String(status), passed: status == 0)
-        let dropped = results.jsonObject("faultproxy.out", having: "dropped")?["dropped"] as? [String: Int] ?? [:]
+        let dropped = results.decode(DropReport.self, from: "faultproxy.out", having: "dropped")?.dropped ?? [:]
         for (kind, range) in expecting.sorted(by: { $0.key < $1.key }) {
-            let observed = dropped[kind] ?? 0
+            let observed = Int(dropped[kind] ?? 0)
             let predicted = range.count == 1 ? "\(range.lowerBound)" : "\(range.lowerBound)–\(range.upperBound)"
             verdict.add("\(kind) segments dropped", predicted: predicted, observed: String(observed), passed: range.contains(observed))
         }
@@ -298,14 +309,14 @@ struct LabJudge {
 
 /// echo-client's `--json` report and exit status.
 struct ClientReport {
-    var object: [String: Any]
+    var report: EchoClientReport?
     var status: Int32
 
-    var error: String? { object["error"] as? String }
-    var echoOK: Bool { object["echo_ok"] as? Bool ?? false }
-    var connectSeconds: Double? { (object["connect_ms"] as? Double).map { $0 / 1000 } }
-    var elapsedSeconds: Double? { (object["elapsed_ms"] as? Double).map { $0 / 1000 } }
-    var rtoSeconds: Double? { ((object["tcp_info"] as? [String: Any])?["rto_us"] as? Double).map { $0 / 1_000_000 } }
+    var error: String? { report?.error }
+    var echoOK: Bool { report?.echoOK ?? false }
+    var connectSeconds: Double? { report?.connectMilliseconds.map { $0 / 1000 } }
+    var elapsedSeconds: Double? { report.map { $0.elapsedMilliseconds / 1000 } }
+    var rtoSeconds: Double? { report?.tcpInfo.map { Double($0.rtoMicroseconds) / 1_000_000 } }
 }
 
 extension Verdict {

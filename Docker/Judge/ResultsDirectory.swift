@@ -40,15 +40,15 @@ struct ResultsDirectory: Sendable {
         text(name)?.split(separator: "\n").last(where: { $0.hasPrefix("{") }).map(String.init)
     }
 
-    /// A JSON object line of `name` that has `key` (echo-client's report, faultproxy's drop report).
+    /// The last JSON line of `name` that decodes as `type` (echo-client's report, faultproxy's drop
+    /// report); `key`, the record's first key, finds it inside another line.
     /// The object may start mid-line: faultproxy's report and its ladder reach a pipe through
     /// different buffers, so the report can land inside a ladder line.
-    func jsonObject(_ name: String, having key: String) -> [String: Any]? {
+    func decode<Record: Decodable>(_ type: Record.Type, from name: String, having key: String) -> Record? {
+        let decoder = JSONDecoder()
         for line in (text(name) ?? "").split(separator: "\n").reversed() {
             guard let start = line.range(of: "{\"\(key)\"")?.lowerBound ?? (line.hasPrefix("{") ? line.startIndex : nil) else { continue }
-            if let object = try? JSONSerialization.jsonObject(with: Data(line[start...].utf8)) as? [String: Any], object[key] != nil {
-                return object
-            }
+            if let record = try? decoder.decode(type, from: Data(line[start...].utf8)) { return record }
         }
         return nil
     }

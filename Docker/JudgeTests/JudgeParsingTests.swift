@@ -1,4 +1,5 @@
 import Foundation
+import TCPLabSchema
 import XCTest
 @testable import DockerJudge
 
@@ -31,7 +32,7 @@ final class JudgeParsingTests: XCTestCase {
 
         """
         write("faultproxy.out", Array(text.utf8))
-        XCTAssertEqual(directory.jsonObject("faultproxy.out", having: "dropped")?["dropped"] as? [String: Int], ["synack": 8])
+        XCTAssertEqual(directory.decode(DropReport.self, from: "faultproxy.out", having: "dropped")?.dropped, ["synack": 8])
         let ladder = directory.ladder("faultproxy.out") ?? ""
         XCTAssertTrue(ladder.hasPrefix("time "), ladder)
         let joined = ladder.split(separator: "\n").first { $0.hasPrefix("+3.068955s") } ?? ""
@@ -43,12 +44,15 @@ final class JudgeParsingTests: XCTestCase {
         // "─" is E2 94 80; the report landed after its first byte.
         let bytes = Array("+5.1s ◀──".utf8) + [0xE2] + Array("{\"dropped\":{\"keepalive-ack\":3}}\n".utf8)
         write("faultproxy.out", bytes)
-        XCTAssertEqual(directory.jsonObject("faultproxy.out", having: "dropped")?["dropped"] as? [String: Int], ["keepalive-ack": 3])
+        XCTAssertEqual(directory.decode(DropReport.self, from: "faultproxy.out", having: "dropped")?.dropped, ["keepalive-ack": 3])
     }
 
     func testClientReportIsTheLastJSONObjectWithConnectTime() {
-        write("client.out", Array("noise\n{\"connect_ms\":7128.2,\"error\":\"ETIMEDOUT\",\"echo_ok\":false,\"tcp_info\":{\"rto_us\":204000}}\n".utf8))
-        let report = ClientReport(object: directory.jsonObject("client.out", having: "connect_ms") ?? [:], status: 2)
+        let line = #"{"connect_ms":7128.2,"echo_ok":false,"bytes":0,"error":"ETIMEDOUT","sent":0,"first_write_ms":null,"#
+            + #""elapsed_ms":7130.5,"connections":1,"local":null,"tcp_info":{"state":"SYN_SENT","retransmits":6,"#
+            + #""total_retrans":6,"rto_us":204000,"probes":0,"backoff":6,"rtt_us":0}}"#
+        write("client.out", Array("noise\n\(line)\n".utf8))
+        let report = ClientReport(report: directory.decode(EchoClientReport.self, from: "client.out", having: "connect_ms"), status: 2)
         XCTAssertEqual(report.error, "ETIMEDOUT")
         XCTAssertEqual(report.connectSeconds ?? 0, 7.1282, accuracy: 1e-9)
         XCTAssertEqual(report.rtoSeconds ?? 0, 0.204, accuracy: 1e-9)

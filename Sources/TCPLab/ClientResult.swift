@@ -1,4 +1,5 @@
 import Foundation
+import TCPLabSchema
 
 /// What one echo-client run reported (its `--json` object), with timing assertions.
 public struct ClientResult: Sendable {
@@ -17,25 +18,24 @@ public struct ClientResult: Sendable {
         self.tolerance = tolerance
     }
 
-    /// The report's keys: connect_ms, echo_ok, bytes, error, elapsed_ms, local, tcp_info.
-    public var report: [String: Any] {
-        guard let line = standardOutput.split(separator: "\n").last,
-              let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return [:] }
-        return object
+    /// The client's `--json` report (its last line); nil when it printed none.
+    public var report: EchoClientReport? {
+        guard let line = standardOutput.split(separator: "\n").last else { return nil }
+        return try? JSONDecoder().decode(EchoClientReport.self, from: Data(line.utf8))
     }
 
     /// The errno name of the failure ("ETIMEDOUT"), nil on success.
-    public var error: String? { report["error"] as? String }
-    public var echoOK: Bool { report["echo_ok"] as? Bool ?? false }
+    public var error: String? { report?.error }
+    public var echoOK: Bool { report?.echoOK ?? false }
     /// From connect() to its return (success or failure), in seconds.
-    public var connectSeconds: Double? { (report["connect_ms"] as? Double).map { $0 / 1000 } }
-    public var elapsedSeconds: Double? { (report["elapsed_ms"] as? Double).map { $0 / 1000 } }
+    public var connectSeconds: Double? { report?.connectMilliseconds.map { $0 / 1000 } }
+    public var elapsedSeconds: Double? { report.map { $0.elapsedMilliseconds / 1000 } }
     /// The client's local address ("127.0.0.1:40000").
-    public var local: String? { report["local"] as? String }
+    public var local: String? { report?.local }
     /// TCP_INFO at the end: retransmits, total_retrans, rto (µs), rtt (µs), ...
-    public var tcpInfo: [String: Any] { report["tcp_info"] as? [String: Any] ?? [:] }
-    public var rttSeconds: Double? { (tcpInfo["rttMicroseconds"] as? Double ?? tcpInfo["rtt_us"] as? Double).map { $0 / 1_000_000 } }
-    public var rtoSeconds: Double? { (tcpInfo["rtoMicroseconds"] as? Double ?? tcpInfo["rto_us"] as? Double).map { $0 / 1_000_000 } }
+    public var tcpInfo: TCPInfoSummary? { report?.tcpInfo }
+    public var rttSeconds: Double? { tcpInfo.map { Double($0.rttMicroseconds) / 1_000_000 } }
+    public var rtoSeconds: Double? { tcpInfo.map { Double($0.rtoMicroseconds) / 1_000_000 } }
 
     /// Throws unless connect() succeeded `after` seconds (± the tolerance for these timers).
     public func assertConnect(after expected: Double, timers: [Double]? = nil, tolerance: TimingTolerance? = nil) throws {

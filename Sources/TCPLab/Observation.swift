@@ -20,22 +20,18 @@ public struct Observation: Sendable {
         self.tolerance = tolerance
     }
 
-    /// Parses faultproxy's JSON lines (`"type":"segment"` and `"type":"state"`); other lines are skipped.
+    /// Parses faultproxy's JSON lines (`TimelineRecord`: its segments and states); other lines are skipped.
     public init(jsonLines text: String, tolerance: TimingTolerance = .forTick()) {
         var events: [TimelineEvent] = []
         var transitions: [SocketTransition] = []
         var kernelEvents: [KernelEvent] = []
         let decoder = JSONDecoder()
         for line in text.split(separator: "\n") where line.hasPrefix("{") {
-            let data = Data(line.utf8)
-            if line.contains("\"type\":\"state\"") {
-                if let state = try? decoder.decode(StateLine.self, from: data), let transition = state.transition {
-                    transitions.append(transition)
-                }
-            } else if line.contains("\"type\":\"kernel\"") {
-                if let event = try? decoder.decode(KernelLine.self, from: data).kernelEvent { kernelEvents.append(event) }
-            } else if let event = try? decoder.decode(TimelineEvent.self, from: data) {
-                events.append(event)
+            switch try? decoder.decode(TimelineRecord.self, from: Data(line.utf8)) {
+            case .segment(let event): events.append(event)
+            case .state(let state): SocketTransition(record: state).map { transitions.append($0) }
+            case .kernel(let record): KernelEvent(record: record).map { kernelEvents.append($0) }
+            default: break
             }
         }
         self.init(events: events, transitions: transitions, kernelEvents: kernelEvents, tolerance: tolerance)
@@ -130,53 +126,5 @@ public struct Observation: Sendable {
                                             timer: expected.timeouts[index], observed: observed[index + 1])
             if let failure = judgement.failure { throw TimingMismatch(failure) }
         }
-    }
-}
-
-/// One `"type":"state"` line.
-struct StateLine: Decodable {
-    var offsetMicroseconds: Int64
-    var timeUnixMicroseconds: Int64
-    var side: String
-    var local: String
-    var remote: String
-    var state: String
-    var previousState: String?
-    var timer: String
-    var expiresMilliseconds: UInt32
-    var retransmits: UInt8
-
-    enum CodingKeys: String, CodingKey {
-        case offsetMicroseconds = "t_us"
-        case timeUnixMicroseconds = "unix_us"
-        case side, local, remote, state
-        case previousState = "previous_state"
-        case timer
-        case expiresMilliseconds = "expires_ms"
-        case retransmits = "retrans"
-    }
-
-    var transition: SocketTransition? {
-        guard let side = Endpoint(rawValue: side), let local = Self.endpoint(local), let remote = Self.endpoint(remote) else { return nil }
-        return SocketTransition(
-            offsetMicroseconds: offsetMicroseconds, timeUnixMicroseconds: timeUnixMicroseconds, side: side,
-            local: local, remote: remote, state: Self.state(state), previousState: previousState.flatMap(Self.state),
-            timer: (0...7).map { SocketTimer(rawValue: UInt8($0)) }.first { "\($0)" == timer } ?? .none,
-            expiresMilliseconds: expiresMilliseconds, retransmits: retransmits
-        )
-    }
-
-    static func state(_ name: String) -> TCPState? {
-        guard name != "CLOSED" else { return nil }
-        return (1...12).map { TCPState(rawValue: UInt8($0)) }.first { $0.description == name }
-    }
-
-    /// "127.0.0.1:7000" or "[::1]:7000".
-    static func endpoint(_ text: String) -> InetEndpoint? {
-        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else { return nil }
-        var host = String(text[..<colon])
-        if host.hasPrefix("[") { host = String(host.dropFirst().dropLast()) }
-        guard let address = InetAddress(host) else { return nil }
-        return InetEndpoint(address: address, port: port)
     }
 }

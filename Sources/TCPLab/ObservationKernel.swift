@@ -4,37 +4,6 @@ import TCPLabNetlink
 import TCPLabObserve
 import TCPLabSystem
 
-/// One `"type":"kernel"` line (docs/timeline-json.md): a tracepoint faultproxy recorded.
-struct KernelLine: Decodable {
-    var event: String
-    var timeUnixMicroseconds: Int64
-    var monotonicMicroseconds: Int64
-    var side: String
-    var local: String
-    var remote: String
-    var oldState: String?
-    var newState: String?
-
-    enum CodingKeys: String, CodingKey {
-        case event
-        case timeUnixMicroseconds = "unix_us"
-        case monotonicMicroseconds = "mono_us"
-        case side, local, remote
-        case oldState = "old_state"
-        case newState = "new_state"
-    }
-
-    var kernelEvent: KernelEvent? {
-        guard let name = KernelEvent.Name(rawValue: event), let side = Endpoint(rawValue: side),
-              let local = StateLine.endpoint(local), let remote = StateLine.endpoint(remote) else { return nil }
-        func state(_ text: String?) -> TCPState? {
-            text.flatMap { name in (1...12).map { TCPState(rawValue: UInt8($0)) }.first { $0.description == name } }
-        }
-        return KernelEvent(name: name, monotonicMicroseconds: monotonicMicroseconds, timeUnixMicroseconds: timeUnixMicroseconds,
-                           local: local, remote: remote, side: side, oldState: state(oldState), newState: state(newState))
-    }
-}
-
 /// Socket states from the kernel's own tracepoint (`sock:inet_sock_set_state`) where faultproxy
 /// recorded it, from sock_diag's 5 ms poll where not: the tracepoint has every state at the
 /// kernel's time (LAST_ACK, FIN_WAIT2, CLOSING that the poll misses, and a CLOSE the poll sees

@@ -72,17 +72,9 @@ enum BlockingTCP {
             pending = true
         }
         if !pending { return MonotonicClock.millisecondsSince(start) }
-        var descriptor = pollfd(fd: socket.rawValue, events: Int16(POLLOUT), revents: 0)
-        var remaining = timeoutMilliseconds
-        while remaining > 0 {
-            let ready = poll(&descriptor, 1, remaining)
-            if ready > 0 {
-                let elapsed = MonotonicClock.millisecondsSince(start)
-                return try socket.pendingError() == nil ? elapsed : nil
-            }
-            if ready < 0 && errno != EINTR { return nil }
-            remaining = timeoutMilliseconds - Int32(MonotonicClock.millisecondsSince(start))
-        }
-        return nil
+        guard let ready = try? Poll.wait(socket.rawValue, for: .writable, timeoutMilliseconds: timeoutMilliseconds),
+              !ready.isEmpty else { return nil }
+        let elapsed = MonotonicClock.millisecondsSince(start)
+        return try socket.pendingError() == nil ? elapsed : nil
     }
 }

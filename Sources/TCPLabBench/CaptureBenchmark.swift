@@ -141,8 +141,7 @@ struct CaptureBenchmark: ParsableCommand {
         var lastNews = MonotonicClock.now()
         // Bounded: the generator stops after 3× its time; then at most 0.5 s of silence ends the drain.
         while MonotonicClock.now() - start < UInt64((seconds * 3 + 5) * 1e9) {
-            var descriptor = pollfd(fd: session.logDescriptor.rawValue, events: Int16(POLLIN), revents: 0)
-            if poll(&descriptor, 1, 10) > 0 {
+            if try !Poll.wait(session.logDescriptor.rawValue, for: .readable, timeoutMilliseconds: 10).isEmpty {
                 let fresh = try session.drainLog()
                 if !fresh.isEmpty { lastNews = MonotonicClock.now() }
             }

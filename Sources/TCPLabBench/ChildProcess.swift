@@ -63,10 +63,9 @@ final class ChildProcess {
         while !errorText.contains(text) {
             let now = MonotonicClock.now()
             guard now < deadline else { return false }
-            var descriptor = pollfd(fd: errorPipe, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&descriptor, 1, Int32(min((deadline - now) / 1_000_000 + 1, 1000)))
-            if ready < 0 && errno != EINTR { return false }
-            guard ready > 0 else { continue }
+            let timeout = Int32(min((deadline - now) / 1_000_000 + 1, 1000))
+            guard let ready = try? Poll.wait(errorPipe, for: .readable, timeoutMilliseconds: timeout) else { return false }
+            guard !ready.isEmpty else { continue }
             let count = read(errorPipe, &buffer, buffer.count)
             if count <= 0 { return errorText.contains(text) }
             errorText += String(decoding: buffer[0..<count], as: UTF8.self)

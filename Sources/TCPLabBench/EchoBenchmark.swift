@@ -76,20 +76,10 @@ struct EchoBenchmark: ParsableCommand {
 
     /// Soft and hard RLIMIT_NOFILE for this process and the servers it spawns (they inherit it).
     static func raiseFileLimit(to wanted: UInt64) throws -> UInt64 {
-        var limit = rlimit()
-        getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
-        if limit.rlim_cur >= wanted { return UInt64(limit.rlim_cur) }
-        limit.rlim_cur = rlim_t(wanted)
-        limit.rlim_max = max(limit.rlim_max, rlim_t(wanted))
-        if setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) != 0 {
-            // Without CAP_SYS_RESOURCE the hard limit is the ceiling.
-            getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
-            guard limit.rlim_max >= wanted else {
-                throw SystemCallError(Errno(rawValue: errno), call: "setrlimit(RLIMIT_NOFILE)", subject: "\(wanted) (hard limit \(limit.rlim_max))")
-            }
-            limit.rlim_cur = rlim_t(wanted)
-            setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
-        }
+        let now = try OpenFileLimit.current()
+        if now.soft >= wanted { return now.soft }
+        // Raising the hard limit too needs CAP_SYS_RESOURCE; below it anyone may.
+        try OpenFileLimit.setSoft(wanted)
         return wanted
     }
 

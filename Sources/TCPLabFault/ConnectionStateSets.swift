@@ -1,4 +1,4 @@
-import TCPLabNetlink
+import TCPLabRules
 
 /// Where a table keeps its per-connection state (MarkBits' ConnectionState flags and
 /// CTMarkLayout's counter fields): bit k of a connection's state is "its `ct id` is in the

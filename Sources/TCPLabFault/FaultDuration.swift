@@ -1,5 +1,3 @@
-import TCPLabSystem
-
 /// A non-negative span typed in a fault spec: "300ms", "2s", "1.5s", "250us", "1m", "0".
 /// Stored in nanoseconds so delays and jitter add up without rounding. Not named `Duration`:
 /// a module-level `Duration` would shadow Swift's for every file that imports TCPLabFault.
@@ -12,7 +10,7 @@ public struct FaultDuration: Hashable, Comparable, Sendable, CustomStringConvert
     public static func milliseconds(_ value: UInt64) -> FaultDuration { FaultDuration(nanoseconds: value * 1_000_000) }
     public static func seconds(_ value: UInt64) -> FaultDuration { FaultDuration(nanoseconds: value * 1_000_000_000) }
 
-    /// Parses a decimal number with a unit (TCPLabSystem's DurationSyntax); "0" alone needs none.
+    /// Parses a decimal number with a unit (TCPLabSchema's DurationSyntax); "0" alone needs none.
     /// Bare numbers are refused: in `synack=300` nobody can tell whether 300 ms or 300 s was meant.
     public init(parsing text: String) throws(FaultSpecError) {
         switch DurationSyntax.nanoseconds(text, bareNumberUnit: nil) {

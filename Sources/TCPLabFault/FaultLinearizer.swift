@@ -1,4 +1,4 @@
-import TCPLabNetlink
+import TCPLabRules
 
 extension FaultPlan {
     /// Segments that arrive (from the wire, from loopback, to be forwarded).
@@ -134,20 +134,21 @@ struct FaultLinearizer {
     /// never copied or dropped again. The mark survives loopback and is scrubbed by veth, so a
     /// faultproxy on the other host sees an ordinary segment.
     mutating func copyRules(chain: String) {
-        taggedRules(chain: chain, tag: FaultPlan.copyMark, logPrefix: "tcplab pass", timeline: "copy", then: [.verdict(.accept)])
+        taggedRules(chain: chain, tag: FaultPlan.copyMark, log: .pass, timeline: .copy, then: [.verdict(.accept)])
     }
 
     /// One rule per direction for this port's segments whose scratch bits hold `tag`: counted and
     /// logged for the timeline (comment "timeline NAME") when there is a log group, the tag
     /// cleared, then `then`.
-    mutating func taggedRules(chain: String, tag: UInt32, logPrefix: String, timeline name: String, then: [NFTExpression] = []) {
+    mutating func taggedRules(chain: String, tag: UInt32, log: FaultTag, timeline name: RuleComment.TimelineRule,
+                              then: [NFTExpression] = []) {
         for fromClient in [true, false] {
             var expressions = (Match.tcp + .tcpPort(destination: fromClient, plan.port)
                 + .packetClass(PacketClass.scratch, equal: tag)).expressions
             var comment: String?
             if let group = plan.logGroup {
-                expressions += [.counter] + Action.stampedLog(group: group, prefix: logPrefix)
-                comment = FaultPlan.timelineCommentPrefix + name
+                expressions += [.counter] + Action.stampedLog(group: group, prefix: log.description)
+                comment = RuleComment.timeline(name).description
             }
             rule(chain, expressions + Action.setPacketClass(clear: PacketClass.scratch, set: 0) + then, comment: comment)
         }
@@ -170,113 +171,6 @@ struct FaultLinearizer {
 
     var queueStatement: NFTExpression {
         plan.nativeQueue ? .queue(number: plan.queueNumber, bypass: true) : .xtQueue(number: plan.queueNumber, bypass: true)
-    }
-
-    // MARK: Classification
-
-    /// nft cannot subtract, so "no payload" is `meta length == IP header + TCP header`, one rule
-    /// per data offset (at prerouting `meta length` is the whole IP packet for v4 and v6). IPv4
-    /// with options and IPv6 with extension headers never count as empty.
-    mutating func emptinessRules() {
-        for ipv6 in [false, true] {
-            for words in UInt8(5)...15 {
-                let header: UInt32 = ipv6 ? 40 : 20
-                var match = Match.nfproto(ipv6: ipv6)
-                if !ipv6 { match = match + .ipv4HeaderLength(5) }
-                match = match + .tcpDataOffset(words) + .metaLength(header + 4 * UInt32(words))
-                rule(FaultPlan.emptinessChain, match.expressions + Action.setPacketClass(set: PacketClass.empty) + [.verdict(.return)])
-            }
-        }
-    }
-
-    /// A connection absent from the recent set for `keepaliveIdle` is idle; every segment then
-    /// refreshes its entry, dropped or not (a lost segment still ended the silence on the wire).
-    mutating func idleRules() {
-        classify(.tcp + .ctIDAbsent(from: FaultPlan.recentSet), set: PacketClass.idle)
-        rule(FaultPlan.faultChain, Action.refresh(set: FaultPlan.recentSet, timeoutMilliseconds: idleMilliseconds))
-    }
-
-    /// The first FIN, before any drop, fixes which direction closed first.
-    mutating func finStateRules() {
-        for reply in [false, true] {
-            rule(
-                FaultPlan.faultChain,
-                (Match.tcpFlags(.fin, equal: .fin) + .connectionState(ConnectionState.fin1Seen, equal: 0) + .ctDirection(reply: reply)).expressions
-                    + Action.setConnectionState(set: ConnectionState.fin1Seen | (reply ? ConnectionState.fin1Reply : 0))
-            )
-        }
-    }
-
-    mutating func classificationRules() {
-        let fin1Bits = ConnectionState.fin1Seen | ConnectionState.fin1Reply
-        let teardownBits = fin1Bits | ConnectionState.peerFinSeen
-        let emptyPureACK = Match.pureACK + .packetClass(has: PacketClass.empty)
-        func bit(_ kind: SegmentKind) -> UInt32 { PacketClass.bit(for: kind)! }
-        func fin1(_ reply: Bool) -> UInt32 { reply ? ConnectionState.fin1Reply : 0 }
-
-        if classified.contains(.handshakeAck) {
-            classify(
-                .pureACK + .packetClass(has: PacketClass.fromClient | PacketClass.empty)
-                    + .connectionState(ConnectionState.handshakeDone, equal: 0),
-                set: bit(.handshakeAck)
-            )
-        }
-        for reply in [false, true] {
-            let direction = Match.ctDirection(reply: reply)
-            let finFlag = Match.tcpFlags(.fin, equal: .fin)
-            if classified.contains(.fin) {
-                classify(finFlag + direction + .connectionState(fin1Bits, equal: ConnectionState.fin1Seen | fin1(reply)), set: bit(.fin))
-            }
-            if classified.contains(.peerFin) {
-                classify(
-                    finFlag + direction + .connectionState(fin1Bits, equal: ConnectionState.fin1Seen | fin1(!reply)),
-                    set: bit(.peerFin), alsoState: ConnectionState.peerFinSeen
-                )
-            }
-            if classified.contains(.finAck) {
-                classify(emptyPureACK + direction + .connectionState(teardownBits, equal: ConnectionState.fin1Seen | fin1(!reply)), set: bit(.finAck))
-            }
-            if classified.contains(.lastAck) {
-                classify(
-                    emptyPureACK + direction
-                        + .connectionState(teardownBits, equal: ConnectionState.fin1Seen | ConnectionState.peerFinSeen | fin1(reply)),
-                    set: bit(.lastAck)
-                )
-            }
-        }
-        if classified.contains(.keepalive) {
-            // Idle and neither side's window is zero: a window probe or the window update that
-            // ends a zero window also follows silence, but is not a keepalive.
-            classify(
-                .pureACK + .packetClass(has: PacketClass.empty | PacketClass.idle)
-                    + .connectionState(ConnectionState.zeroWindowOriginal | ConnectionState.zeroWindowReply, equal: 0),
-                set: bit(.keepalive)
-            )
-        }
-        if classified.contains(.windowProbe) {
-            for reply in [false, true] {
-                // The sender's peer (the other direction) last advertised a zero window.
-                let peerZero = reply ? ConnectionState.zeroWindowOriginal : ConnectionState.zeroWindowReply
-                classify(emptyPureACK + .ctDirection(reply: reply) + .connectionState(peerZero, equal: peerZero), set: bit(.windowProbe))
-            }
-        }
-        if classified.contains(.keepaliveAck) {
-            let probeBits = ConnectionState.probePending | ConnectionState.probeReply
-            for reply in [false, true] {
-                // The probe came the other way and just refreshed the recent set, so not idle.
-                classify(
-                    .pureACK + .packetClass(PacketClass.empty | PacketClass.idle, equal: PacketClass.empty) + .ctDirection(reply: reply)
-                        + .connectionState(probeBits, equal: ConnectionState.probePending | (reply ? 0 : ConnectionState.probeReply)),
-                    set: bit(.keepaliveAck)
-                )
-            }
-            // A pending probe is answered by the very next segment or not at all.
-            rule(
-                FaultPlan.faultChain,
-                Match.connectionState(ConnectionState.probePending, equal: ConnectionState.probePending).expressions
-                    + Action.setConnectionState(clear: probeBits, set: 0)
-            )
-        }
     }
 
     // MARK: Faults
@@ -315,7 +209,7 @@ struct FaultLinearizer {
     mutating func faultRules(_ fault: Fault, index: Int) throws(FaultSpecError) {
         let kind = fault.selector.kind
         let match = kindMatch(kind)
-        let comment = "\(fault.verb) \(kind.rawValue)"
+        let comment = fault.comment.description
         let owner = "--\(fault.verb) \(fault.selector)"
         switch fault.selector.selection {
         case .all, .probability(1):
@@ -372,8 +266,7 @@ struct FaultLinearizer {
     func verdict(_ fault: Fault, counted: Bool = true) -> [NFTExpression] {
         var expressions: [NFTExpression] = counted ? [.counter] : []
         if let group = plan.logGroup {
-            let timing = fault.timing.map { " \($0)" } ?? ""
-            expressions += Action.stampedLog(group: group, prefix: "tcplab \(fault.verb) \(fault.selector.kind.rawValue)\(timing)")
+            expressions += Action.stampedLog(group: group, prefix: fault.tag.description)
         }
         guard let tag = fault.queueTag else { return expressions + [.verdict(.goto(FaultPlan.loseChain))] }
         expressions += Action.setPacketClass(clear: PacketClass.scratch, set: UInt32(tag) << 16)
@@ -425,15 +318,16 @@ struct FaultLinearizer {
     mutating func releaseRules(chain: String) {
         for fault in plan.queuedFaults {
             guard case .delay = fault.action else { continue }
-            taggedRules(chain: chain, tag: fault.markBits, logPrefix: "tcplab release \(fault.selector.kind.rawValue) \(fault.timing)",
-                        timeline: "release")
+            var release = fault.faultTag
+            release.action = .release
+            taggedRules(chain: chain, tag: fault.markBits, log: release, timeline: .release)
         }
     }
 
     mutating func exitRules() {
         if let group = plan.logGroup {
-            rule(FaultPlan.faultChain, [.counter] + Action.stampedLog(group: group, prefix: "tcplab pass"),
-                 comment: FaultPlan.timelineCommentPrefix + "pass")
+            rule(FaultPlan.faultChain, [.counter] + Action.stampedLog(group: group, prefix: FaultTag.pass.description),
+                 comment: RuleComment.timeline(.pass).description)
         }
         rule(FaultPlan.faultChain, Action.setPacketClass(clear: PacketClass.scratch, set: 0))
     }

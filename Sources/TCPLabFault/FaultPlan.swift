@@ -1,4 +1,5 @@
-import TCPLabNetlink
+import Foundation
+import TCPLabRules
 
 /// Everything faultproxy will do to one server port's connections, checked and ready to be
 /// turned into one nftables table (`linearize()`).
@@ -58,20 +59,15 @@ public struct FaultPlan: Hashable, Sendable {
     /// The copy's whole mark: the tag in the scratch bits, nothing of the user's below.
     public static var copyMark: UInt32 { UInt32(copyTag) << 16 }
 
-    /// The comment of the rules that only log for the timeline ("timeline pass", "timeline
-    /// release"). With the fault rules' counters they count every record the kernel logged, so
-    /// the reader knows exactly how many it missed (`loggedSegments(counters:)`).
-    public static let timelineCommentPrefix = "timeline "
-
     /// Segments the kernel logged, from the packet counters of a table with a log group: every
-    /// logging rule counts (fault rules count before their log, the timeline's rules too).
+    /// rule with a `RuleComment` counts what it logs (fault rules count before their log, the
+    /// timeline's rules too), so the reader knows exactly how many records it missed.
     public static func loggedSegments(_ counters: [NFTRuleCounter]) -> UInt64 {
-        let logging = ["drop ", "delay ", "duplicate ", timelineCommentPrefix]
-        return counters.filter { counter in logging.contains { counter.comment?.hasPrefix($0) == true } }.reduce(0) { $0 + $1.packets }
+        counters.filter { RuleComment($0.comment) != nil }.reduce(0) { $0 + $1.packets }
     }
 
     /// `faultproxy_<pid>`: one table per faultproxy process, so two never fight over rules.
-    public static func defaultTableName(pid: Int32 = currentProcessID()) -> String { "faultproxy_\(pid)" }
+    public static func defaultTableName(pid: Int32 = ProcessInfo.processInfo.processIdentifier) -> String { "faultproxy_\(pid)" }
 
     /// The delayed and duplicated faults in the order their queue tags number them.
     public var queuedFaults: [QueuedFault] {
@@ -82,8 +78,8 @@ public struct FaultPlan: Hashable, Sendable {
 
     /// Every fault in rule order: drops first, so a segment both dropped and delayed is dropped.
     var faults: [Fault] {
-        drops.map { Fault(verb: "drop", selector: $0.selector, queueTag: nil) }
-            + queuedFaults.map { Fault(verb: $0.verb, selector: $0.selector, queueTag: $0.tag, timing: $0.timing, spelling: $0.spelling) }
+        drops.map { Fault(tag: FaultTag(.drop, $0.selector.kind), selector: $0.selector, queueTag: nil) }
+            + queuedFaults.map { Fault(tag: $0.faultTag, selector: $0.selector, queueTag: $0.tag, spelling: $0.spelling) }
     }
 
     /// Refuses what can never work, with one line that names the offending option.
@@ -139,10 +135,13 @@ public struct QueuedFault: Hashable, Sendable {
         case .duplicate(let spec): spec.selector
         }
     }
-    public var verb: String {
+    public var verb: String { faultTag.action.rawValue }
+    /// The NFLOG tag of the rule that queues it ("tcplab delay data 300ms~5ms"): the hold or the
+    /// copy's delay, as the timeline shows it.
+    public var faultTag: FaultTag {
         switch action {
-        case .delay: "delay"
-        case .duplicate: "duplicate"
+        case .delay(let spec): FaultTag(.delay, spec.selector.kind, delay: spec.delay, jitter: spec.jitter)
+        case .duplicate(let spec): FaultTag(.duplicate, spec.selector.kind, delay: spec.copyDelay, jitter: spec.jitter)
         }
     }
     /// The `meta mark` a queued segment carries: the tag in bits 16-31, the sender's own bits below.
@@ -152,13 +151,6 @@ public struct QueuedFault: Hashable, Sendable {
         switch action {
         case .delay(let spec): spec.description
         case .duplicate(let spec): spec.description
-        }
-    }
-    /// "300ms", "100ms~5ms": the hold or the copy's delay, as the timeline shows it.
-    public var timing: String {
-        switch action {
-        case .delay(let spec): TimingSuffix.describe(spec.delay, spec.jitter)
-        case .duplicate(let spec): TimingSuffix.describe(spec.copyDelay, spec.jitter)
         }
     }
     public static func tag(ofMark mark: UInt32) -> UInt16 { UInt16(mark >> 16) }
@@ -177,13 +169,15 @@ public struct QueuedFault: Hashable, Sendable {
 
 /// One fault in rule order, whatever its verdict.
 struct Fault {
-    var verb: String
+    /// What its rule logs: the action, the kind and, for queued faults, their timing.
+    var tag: FaultTag
     var selector: SegmentSelector
     var queueTag: UInt16?
-    /// Queued faults: their timing, appended to the log prefix for the timeline.
-    var timing: String? = nil
     /// The spec as typed, for messages; nil: the selector alone.
     var spelling: String? = nil
+
+    var verb: String { tag.action.rawValue }
+    var comment: RuleComment { .fault(tag.action, selector.kind) }
 }
 
 extension SegmentKind {
@@ -197,13 +191,6 @@ extension SegmentKind {
     }
 }
 
-#if canImport(Glibc)
-import Glibc
-public func currentProcessID() -> Int32 { getpid() }
-#else
-import Darwin
-public func currentProcessID() -> Int32 { getpid() }
-#endif
 
 extension FaultPlan {
     /// "drop synack:2, delay data=300ms": the faults as the command line spelled them.

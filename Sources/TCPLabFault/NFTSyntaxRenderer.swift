@@ -1,4 +1,4 @@
-import TCPLabNetlink
+import TCPLabRules
 
 /// Turns an `NFTTable` back into nft syntax for `faultproxy --dry-run`: what a person reads, and
 /// what `nft -f` loads to check the rules without faultproxy's own netlink transport.
@@ -140,23 +140,9 @@ struct RuleDecompiler {
         case .payload(let base, let offset, let length, let destination):
             registers[destination] = Self.payloadOperand(base: base, offset: offset, length: length)
         case .meta(let key, let destination):
-            registers[destination] = switch key {
-            case .length: Operand(text: "meta length", format: .hostInteger)
-            case .nfproto: Operand(text: "meta nfproto", format: .nfproto)
-            case .l4proto: Operand(text: "meta l4proto", format: .l4proto)
-            case .mark: Operand(text: "meta mark", format: .hostHex)
-            case .outputInterface: Operand(text: "meta oif", format: .hostInteger)
-            case .timeNanoseconds: Operand(text: "meta time", format: .hostInteger)
-            }
+            registers[destination] = Self.metaOperand(key)
         case .ct(let key, let direction, let destination):
-            let prefix = direction.map { "ct \($0 == .original ? "original" : "reply") " } ?? "ct "
-            registers[destination] = switch key {
-            case .direction: Operand(text: "ct direction", format: .ctDirection)
-            case .mark: Operand(text: prefix + "mark", format: .hostHex)
-            case .id: Operand(text: "ct id", format: .networkInteger)
-            case .state: Operand(text: "ct state", format: .hostHex)
-            case .status: Operand(text: "ct status", format: .hostHex)
-            }
+            registers[destination] = Self.ctOperand(key, direction: direction)
         case .numgenRandom(let modulus, let destination):
             registers[destination] = Operand(text: "numgen random mod \(modulus)", format: .hostInteger)
         case .byteorder(let source, let destination, _, _, _):
@@ -215,6 +201,28 @@ struct RuleDecompiler {
             // nft syntax cannot name an x_tables target; the native statement means the same.
             statements.append("queue num \(number)" + (bypass ? " bypass" : ""))
             note("faultproxy sends the x_tables NFQUEUE target (nft_compat): this kernel lacks the native queue")
+        }
+    }
+
+    static func metaOperand(_ key: NFTExpression.MetaKey) -> Operand {
+        switch key {
+        case .length: Operand(text: "meta length", format: .hostInteger)
+        case .nfproto: Operand(text: "meta nfproto", format: .nfproto)
+        case .l4proto: Operand(text: "meta l4proto", format: .l4proto)
+        case .mark: Operand(text: "meta mark", format: .hostHex)
+        case .outputInterface: Operand(text: "meta oif", format: .hostInteger)
+        case .timeNanoseconds: Operand(text: "meta time", format: .hostInteger)
+        }
+    }
+
+    static func ctOperand(_ key: NFTExpression.CTKey, direction: NFTExpression.CTDirection?) -> Operand {
+        let prefix = direction.map { "ct \($0 == .original ? "original" : "reply") " } ?? "ct "
+        return switch key {
+        case .direction: Operand(text: "ct direction", format: .ctDirection)
+        case .mark: Operand(text: prefix + "mark", format: .hostHex)
+        case .id: Operand(text: "ct id", format: .networkInteger)
+        case .state: Operand(text: "ct state", format: .hostHex)
+        case .status: Operand(text: "ct status", format: .hostHex)
         }
     }
 

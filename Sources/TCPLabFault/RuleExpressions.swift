@@ -1,4 +1,4 @@
-import TCPLabNetlink
+import TCPLabRules
 
 /// The small vocabulary the linearizer builds rules from: each value is the expression list
 /// nft itself emits for the same match (checked with `nft --debug=netlink`).

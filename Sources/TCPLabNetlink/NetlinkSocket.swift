@@ -67,27 +67,15 @@ public final class NetlinkSocket: @unchecked Sendable {
 
     /// Receives one datagram (possibly several messages) into `buffer`; returns its length.
     public func receive(into buffer: UnsafeMutableRawBufferPointer) throws(SystemCallError) -> Int {
-        while true {
-            let count = mnl_socket_recvfrom(handle, buffer.baseAddress, buffer.count)
-            if count >= 0 { return count }
-            let code = Errno(rawValue: errno)
-            if code == .interrupted { continue }
-            throw SystemCallError(code, call: "mnl_socket_recvfrom", subject: "\(bus)")
-        }
+        try retryingEINTR("mnl_socket_recvfrom", subject: "\(bus)") { mnl_socket_recvfrom(handle, buffer.baseAddress, buffer.count) }
     }
 
     /// Waits up to `timeoutMilliseconds` (0: just look, -1: forever) for something to read.
     /// Returns false on timeout. Replies to nf_tables requests are queued before sendto returns,
     /// so a short timeout only guards against a kernel that never answers.
     public func waitUntilReadable(timeoutMilliseconds: Int32) throws(SystemCallError) -> Bool {
-        var entry = pollfd(fd: mnl_socket_get_fd(handle), events: Int16(POLLIN), revents: 0)
-        while true {
-            let ready = poll(&entry, 1, timeoutMilliseconds)
-            if ready >= 0 { return ready > 0 }
-            let code = Errno(rawValue: errno)
-            if code == .interrupted { continue }
-            throw SystemCallError(code, call: "poll", subject: "\(bus) netlink socket")
-        }
+        try !Poll.wait(mnl_socket_get_fd(handle), for: .readable, timeoutMilliseconds: timeoutMilliseconds,
+                       subject: "\(bus) netlink socket").isEmpty
     }
 
     /// The receive buffer size libmnl recommends (MNL_SOCKET_BUFFER_SIZE, at least 8 KiB).

@@ -2,39 +2,6 @@ import TCPLabFault
 import TCPLabNetlink
 import TCPLabSystem
 
-/// What faultproxy did with a segment, read from its NFLOG prefix.
-public enum SegmentFate: String, Codable, Sendable, CaseIterable {
-    /// `delayed`: taken by a delay rule and held (logged before the queue verdict); `released`:
-    /// the same segment going on when the hold ended (logged by the release chain).
-    case passed, dropped, delayed, duplicated, released
-
-    /// Reads "tcplab pass", "tcplab drop syn", "tcplab delay data 300ms", "tcplab duplicate syn 500ms",
-    /// "tcplab release data 300ms"; any other prefix means passed.
-    public static func parse(prefix: String) -> (fate: SegmentFate, faultKind: SegmentKind?) {
-        let words = prefix.split(separator: " ").map(String.init)
-        guard words.count >= 2, words[0] == "tcplab" else { return (.passed, nil) }
-        let kind = words.count >= 3 ? SegmentKind(name: words[2]) : nil
-        switch words[1] {
-        case "drop": return (.dropped, kind)
-        case "delay": return (.delayed, kind)
-        case "duplicate": return (.duplicated, kind)
-        case "release": return (.released, kind)
-        default: return (.passed, nil)
-        }
-    }
-
-    /// The delay or copy delay a queued fault's prefix names ("tcplab delay synack 100ms~5ms"):
-    /// nominal and jitter in µs, nil for other prefixes.
-    public static func timing(prefix: String) -> (delayMicroseconds: Int64, jitterMicroseconds: Int64)? {
-        let words = prefix.split(separator: " ")
-        guard words.count >= 4, words[0] == "tcplab", ["delay", "duplicate", "release"].contains(words[1]) else { return nil }
-        let parts = words[3].split(separator: "~")
-        guard let delay = try? FaultDuration(parsing: String(parts[0])) else { return nil }
-        let jitter = parts.count > 1 ? (try? FaultDuration(parsing: String(parts[1]))) ?? .zero : .zero
-        return (Int64(delay.nanoseconds / 1000), Int64(jitter.nanoseconds / 1000))
-    }
-}
-
 /// One parsed segment with its kernel timestamp, before the timeline classifies it.
 public struct CapturedSegment: Sendable, Equatable {
     /// Microseconds since the Unix epoch (the kernel's NFLOG timestamp).
@@ -68,12 +35,12 @@ public struct CapturedSegment: Sendable, Equatable {
     /// output) takes the kernel time its log rule stamped into the mark (`KernelClockStamp`),
     /// placed by `readAt`, the reader's wall clock (ns) when the record arrived.
     public init(record: NFLogRecord, readAt: Int64 = WallClock.nowNanoseconds()) throws(PacketParseError) {
-        let (fate, kind) = SegmentFate.parse(prefix: record.prefix)
+        let tag = FaultTag(logPrefix: record.prefix) ?? .pass
         let stamped = KernelClockStamp(mark: record.mark).nanoseconds(readAt: readAt) / 1000
         self.init(
             timestampMicroseconds: record.timestampMicroseconds ?? stamped,
-            header: try PacketParser.parse(record.packet), fate: fate, faultKind: kind, packet: record.packet
+            header: try PacketParser.parse(record.packet), fate: tag.fate, faultKind: tag.kind, packet: record.packet
         )
-        faultTiming = SegmentFate.timing(prefix: record.prefix)
+        faultTiming = tag.timingMicroseconds.map { (delayMicroseconds: $0.delay, jitterMicroseconds: $0.jitter) }
     }
 }

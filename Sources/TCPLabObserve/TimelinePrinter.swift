@@ -10,7 +10,7 @@ import Glibc
 public enum TimelineFormat: String, CaseIterable, Sendable {
     /// One readable line per segment and state change, then the ladder.
     case text
-    /// JSON lines (`TimelineLine`, docs/timeline-json.md).
+    /// JSON lines (`TimelineRecord`, docs/timeline-json.md).
     case json
 }
 
@@ -25,7 +25,7 @@ public final class TimelinePrinter {
     public func print(segments: [TimelineEvent]) {
         for event in segments {
             switch format {
-            case .json: JSONLines.emit(TimelineLine.segment(event))
+            case .json: JSONLines.emit(TimelineRecord.segment(event))
             case .text: Swift.print(event.summary)
             case nil: break
             }
@@ -36,7 +36,7 @@ public final class TimelinePrinter {
     public func print(kernel events: [KernelEvent]) {
         for event in events {
             switch format {
-            case .json: JSONLines.emit(TimelineLine.kernel(event))
+            case .json: JSONLines.emit(TimelineRecord.kernel(event.record))
             case .text: Swift.print("  ⚑ " + event.summary)
             case nil: break
             }
@@ -46,7 +46,7 @@ public final class TimelinePrinter {
     public func print(states: [SocketTransition]) {
         for var change in states {
             switch format {
-            case .json: JSONLines.emit(TimelineLine.state(change))
+            case .json: JSONLines.emit(TimelineRecord.state(change.record))
             case .text:
                 let origin = originUnixMicroseconds ?? change.timeUnixMicroseconds
                 originUnixMicroseconds = origin
@@ -61,7 +61,7 @@ public final class TimelinePrinter {
     /// `capture`: how complete the timeline is (the JSON's last line; under the ladder when
     /// something was missed).
     public func finish(_ watch: ObservationSession, capture: TimelineCapture? = nil) {
-        if format == .json, let capture { JSONLines.emit(TimelineLine.capture(capture)) }
+        if format == .json, let capture { JSONLines.emit(TimelineRecord.capture(capture)) }
         guard format == .text, !watch.events.isEmpty else { return }
         Swift.print("")
         Swift.print(watch.ladder(colour: colour), terminator: "")

@@ -1,3 +1,5 @@
+import TCPLabSchema
+
 /// Parses the durations people type on a command line: "300ms", "2s", "1.5s", "250us", "1m", "0".
 /// A bare number is seconds. Shared by every executable so "2s" means the same everywhere.
 public struct DurationParseError: Error, CustomStringConvertible, Sendable {

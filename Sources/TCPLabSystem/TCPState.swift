@@ -35,12 +35,18 @@ public struct TCPState: RawRepresentable, Hashable, Sendable, CustomStringConver
         }
     }
 
+    /// Reads the kernel's name back ("SYN_RECV" is 3); nil for another name ("CLOSED" is 7).
+    public init?(name: String) {
+        guard let raw = (1...12).first(where: { TCPState(rawValue: UInt8($0)).description == name }) else { return nil }
+        self.init(rawValue: UInt8(raw))
+    }
+
     public init(from decoder: any Decoder) throws {
         let name = try decoder.singleValueContainer().decode(String.self)
-        guard let raw = (1...12).first(where: { TCPState(rawValue: UInt8($0)).description == name }) else {
+        guard let state = TCPState(name: name) else {
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "unknown TCP state \(name)"))
         }
-        self.init(rawValue: UInt8(raw))
+        self = state
     }
 
     public func encode(to encoder: any Encoder) throws {

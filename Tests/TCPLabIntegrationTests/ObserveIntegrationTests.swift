@@ -93,19 +93,7 @@ final class ObserveIntegrationTests: XCTestCase {
         print("observe: tcpdump vs NFLOG timestamps over \(sorted.count) segments: median \(sorted[sorted.count / 2]) µs, max \(sorted.last ?? -1) µs")
         XCTAssertLessThanOrEqual(sorted.last ?? .max, 1000)
 
-        // Our pcap of the run reads back with tcpdump, same count.
-        var pcap = PcapWriter()
-        pcap.append(segments)
-        let ours = NSTemporaryDirectory() + "tcplab-observe-\(getpid()).ours.pcap"
-        try pcap.write(toFile: ours)
-        let readBack = try tcpdumpLines(file: ours)
-        XCTAssertEqual(readBack.count, segments.count)
-        for (mine, theirs) in zip(readBack, dumped) {
-            // Same text apart from the timestamp (and tcpdump's "IP" vs raw link type: both print "IP").
-            XCTAssertEqual(mine.split(separator: " ").dropFirst().joined(separator: " "),
-                           theirs.split(separator: " ").dropFirst().joined(separator: " "))
-        }
-        try? FileManager.default.removeItem(atPath: ours)
+        try assertOurPcapReadsBack(segments, like: dumped)
         try? FileManager.default.removeItem(atPath: tcpdumpFile)
 
         // The socket states the watcher saw.
@@ -124,6 +112,22 @@ final class ObserveIntegrationTests: XCTestCase {
         XCTAssertLessThanOrEqual(timeWait.expiresMilliseconds, 60_000)
         print("observe: TIME_WAIT \(timeWait.local) -> \(timeWait.remote) \(timeWait.timer) expires \(timeWait.expiresMilliseconds) ms")
         XCTAssertFalse(result.finalSockets.contains { $0.local.port == port && $0.state != .listen })
+    }
+
+    /// Our pcap of the run reads back with tcpdump: the same segments as tcpdump's own capture.
+    func assertOurPcapReadsBack(_ segments: [CapturedSegment], like dumped: [String]) throws {
+        var pcap = PcapWriter()
+        pcap.append(segments)
+        let ours = NSTemporaryDirectory() + "tcplab-observe-\(getpid()).ours.pcap"
+        try pcap.write(toFile: ours)
+        let readBack = try tcpdumpLines(file: ours)
+        XCTAssertEqual(readBack.count, segments.count)
+        for (mine, theirs) in zip(readBack, dumped) {
+            // Same text apart from the timestamp (and tcpdump's "IP" vs raw link type: both print "IP").
+            XCTAssertEqual(mine.split(separator: " ").dropFirst().joined(separator: " "),
+                           theirs.split(separator: " ").dropFirst().joined(separator: " "))
+        }
+        try? FileManager.default.removeItem(atPath: ours)
     }
 
     func testIPv6TimelineAndSecondBindFails() throws {

@@ -83,12 +83,12 @@ final class DelayReleaseTests: XCTestCase {
     // MARK: prefixes
 
     func testReleasePrefixParses() throws {
-        let parsed = SegmentFate.parse(prefix: "tcplab release synack 300ms")
+        let parsed = try XCTUnwrap(FaultTag(logPrefix: "tcplab release synack 300ms"))
         XCTAssertEqual(parsed.fate, .released)
-        XCTAssertEqual(parsed.faultKind, .synack)
-        let timing = try XCTUnwrap(SegmentFate.timing(prefix: "tcplab release data 100ms~5ms"))
-        XCTAssertEqual(timing.delayMicroseconds, 100_000)
-        XCTAssertEqual(timing.jitterMicroseconds, 5_000)
+        XCTAssertEqual(parsed.kind, .synack)
+        let timing = try XCTUnwrap(FaultTag(logPrefix: "tcplab release data 100ms~5ms")?.timingMicroseconds)
+        XCTAssertEqual(timing.delay, 100_000)
+        XCTAssertEqual(timing.jitter, 5_000)
     }
 
     // MARK: timeline

@@ -18,14 +18,14 @@ final class DelayTimelineTests: XCTestCase {
     }
 
     func testPrefixesParseToFateKindAndTiming() throws {
-        XCTAssertEqual(SegmentFate.parse(prefix: "tcplab duplicate syn 500ms").fate, .duplicated)
-        XCTAssertEqual(SegmentFate.parse(prefix: "tcplab duplicate syn 500ms").faultKind, .syn)
-        XCTAssertEqual(SegmentFate.parse(prefix: "tcplab delay synack 300ms").fate, .delayed)
-        let timing = try XCTUnwrap(SegmentFate.timing(prefix: "tcplab delay synack 300ms~5ms"))
-        XCTAssertEqual(timing.delayMicroseconds, 300_000)
-        XCTAssertEqual(timing.jitterMicroseconds, 5_000)
-        XCTAssertNil(SegmentFate.timing(prefix: "tcplab delay synack"), "an older faultproxy's prefix")
-        XCTAssertNil(SegmentFate.timing(prefix: "tcplab drop synack"))
+        XCTAssertEqual(FaultTag(logPrefix: "tcplab duplicate syn 500ms")?.fate, .duplicated)
+        XCTAssertEqual(FaultTag(logPrefix: "tcplab duplicate syn 500ms")?.kind, .syn)
+        XCTAssertEqual(FaultTag(logPrefix: "tcplab delay synack 300ms")?.fate, .delayed)
+        let timing = try XCTUnwrap(FaultTag(logPrefix: "tcplab delay synack 300ms~5ms")?.timingMicroseconds)
+        XCTAssertEqual(timing.delay, 300_000)
+        XCTAssertEqual(timing.jitter, 5_000)
+        XCTAssertNil(FaultTag(logPrefix: "tcplab delay synack")?.timingMicroseconds, "an older faultproxy's prefix")
+        XCTAssertNil(FaultTag(logPrefix: "tcplab drop synack")?.timingMicroseconds)
     }
 
     func testTheTimelineShowsTheDelay() throws {

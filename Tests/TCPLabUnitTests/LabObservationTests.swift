@@ -4,6 +4,7 @@ import FoundationXML
 #endif
 import TCPLab
 import TCPLabObserve
+import TCPLabSystem
 import XCTest
 
 /// faultproxy's JSON lines read back into segments and states, and the catalogue's shape.
@@ -46,7 +47,9 @@ final class LabObservationTests: XCTestCase {
     }
 
     func testClientResultAssertionsUseTheToleranceRule() {
-        let result = ClientResult(status: 2, standardOutput: #"{"connect_ms":1512.0,"echo_ok":false,"error":"ETIMEDOUT"}"#,
+        let report = EchoClientReport(connectMilliseconds: 1512.0, echoOK: false, bytes: 0, error: "ETIMEDOUT",
+                                      elapsedMilliseconds: 1512.3, connections: 1)
+        let result = ClientResult(status: 2, standardOutput: JSONLines.encode(report) + "\n",
                                   standardError: "", wallSeconds: 1.6, tolerance: .forTick())
         XCTAssertNoThrow(try result.assertFailed("ETIMEDOUT", after: 1.5))
         XCTAssertThrowsError(try result.assertFailed("ETIMEDOUT", after: 1.0)) { error in

@@ -1,3 +1,4 @@
+import TCPLabFault
 import TCPLabNetlink
 import TCPLabObserve
 import XCTest
@@ -141,7 +142,7 @@ final class PacketParserTests: XCTestCase {
 
     /// Every prefix and many random corruptions of real packets either parse or throw.
     func testNoInputCrashes() {
-        var generator = SplitMix(seed: 42)
+        var generator = SplitMix64(seed: 42)
         for fixture in [Self.ipv4SYN, Self.ipv4SYNACK, Self.ipv4Data, Self.ipv6SYN] {
             for length in 0...fixture.count { _ = try? PacketParser.parse(Array(fixture.prefix(length))) }
             for _ in 0..<2000 {
@@ -163,14 +164,4 @@ func hex(_ text: String) -> [UInt8] {
     return stride(from: 0, to: digits.count, by: 2).map { UInt8(String(digits[$0...$0 + 1]), radix: 16)! }
 }
 
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+

@@ -117,12 +117,12 @@ final class TimelineBuilderTests: XCTestCase {
     }
 
     func testFateFromPrefix() {
-        XCTAssertEqual(SegmentFate.parse(prefix: "tcplab pass").fate, .passed)
-        XCTAssertEqual(SegmentFate.parse(prefix: "tcplab drop synack").fate, .dropped)
-        XCTAssertEqual(SegmentFate.parse(prefix: "tcplab drop synack").faultKind, .synack)
-        XCTAssertEqual(SegmentFate.parse(prefix: "tcplab delay handshake-3").faultKind, .handshakeAck)
-        XCTAssertEqual(SegmentFate.parse(prefix: "tcplab delay data").fate, .delayed)
-        XCTAssertEqual(SegmentFate.parse(prefix: "something else").fate, .passed)
+        XCTAssertEqual(FaultTag(logPrefix: "tcplab pass")?.fate, .passed)
+        XCTAssertEqual(FaultTag(logPrefix: "tcplab drop synack")?.fate, .dropped)
+        XCTAssertEqual(FaultTag(logPrefix: "tcplab drop synack")?.kind, .synack)
+        XCTAssertEqual(FaultTag(logPrefix: "tcplab delay handshake-3")?.kind, .handshakeAck)
+        XCTAssertEqual(FaultTag(logPrefix: "tcplab delay data")?.fate, .delayed)
+        XCTAssertNil(FaultTag(logPrefix: "something else"), "another tool's prefix: the segment passed")
     }
 
     func testDirectionWithoutSYNAndNewConnectionOnSameTuple() {

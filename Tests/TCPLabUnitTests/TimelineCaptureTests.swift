@@ -2,6 +2,7 @@ import Foundation
 import TCPLabFault
 import TCPLabNetlink
 import TCPLabObserve
+import TCPLabSystem
 import XCTest
 
 /// The timeline's loss is counted by the kernel's rule counters, not by ENOBUFS events.
@@ -34,11 +35,9 @@ final class TimelineCaptureTests: XCTestCase {
         XCTAssertEqual(capture.missed, 36)
         XCTAssertEqual(capture.summary, "the timeline missed 36 of 21265 segments the kernel logged (NFLOG receive buffer overflowed)")
         XCTAssertEqual(TimelineCapture(logged: 5, received: 7).missed, 0, "records logged after the counters were read")
-        let data = try JSONEncoder().encode(TimelineLine.capture(capture))
-        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
-        XCTAssertEqual(object["type"] as? String, "capture")
-        XCTAssertEqual(object["missed"] as? Int, 36)
-        XCTAssertEqual(try JSONDecoder().decode(TimelineCapture.self, from: data), capture)
+        let line = JSONLines.encode(TimelineRecord.capture(capture))
+        XCTAssertEqual(line, #"{"logged":21265,"missed":36,"received":21229,"type":"capture"}"#)
+        XCTAssertEqual(try JSONDecoder().decode(TimelineRecord.self, from: Data(line.utf8)), .capture(capture))
     }
 
     func testACopyCutToItsHeadersKeepsItsLengthForThePcap() {

@@ -22,9 +22,9 @@ extension Lab {
             let stem = "fault-\(index + 1)-port-\(run.port)"
             files.append(.init(name: stem + ".ladder.txt", contents: Array(observation.ladder(title: run.title).utf8)))
             files.append(.init(name: stem + ".ladder.svg", contents: Array(observation.ladder(.svg, title: run.title).utf8)))
-            let lines = observation.events.map { JSONLines.encode(TimelineLine.segment($0)) }
-                + observation.transitions.map { JSONLines.encode(TimelineLine.state($0)) }
-                + observation.kernelEvents.map { JSONLines.encode(TimelineLine.kernel($0)) }
+            let lines = observation.events.map { JSONLines.encode(TimelineRecord.segment($0)) }
+                + observation.transitions.map { JSONLines.encode(TimelineRecord.state($0.record)) }
+                + observation.kernelEvents.map { JSONLines.encode(TimelineRecord.kernel($0.record)) }
             files.append(.init(name: stem + ".timeline.jsonl", contents: Array(lines.map { $0 + "\n" }.joined().utf8)))
             if let pcap = run.pcapPath, let data = FileManager.default.contents(atPath: pcap) {
                 files.append(.init(name: stem + ".pcap", contents: Array(data)))

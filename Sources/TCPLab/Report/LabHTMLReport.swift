@@ -89,23 +89,7 @@ public struct LabHTMLReport: Sendable {
         html.close()
         html.close()
 
-        for (index, ladder) in report.ladders.enumerated() {
-            html.element("h2", text: "Ladder\(report.ladders.count > 1 ? " \(index + 1)" : ""): \(ladder.title)")
-            if let observation = ladder.observation {
-                html.open("div", ["class": "ladder"])
-                html.raw(ladder.render(.svg, checks: report.checks))
-                html.close()
-                if Self.timeSequenceLabs.contains(report.name), TimeSequenceView.dataSender(observation.events) != nil {
-                    html.open("div", ["class": "time-sequence"])
-                    html.raw(TimeSequenceView(title: ladder.title).render(events: observation.events))
-                    html.close()
-                }
-            }
-            html.open("details")
-            html.element("summary", text: "the same as text")
-            html.element("pre", text: ladder.text)
-            html.close()
-        }
+        Self.ladders(report, into: &html)
 
         html.element("h2", text: "Verdict")
         html.open("table", ["class": "checks"])
@@ -141,6 +125,27 @@ public struct LabHTMLReport: Sendable {
             html.close()
         }
         return Self.finish(html)
+    }
+
+    /// Each ladder as SVG (and a time-sequence plot for the labs about data in flight), with its text.
+    static func ladders(_ report: LabReport, into html: inout XMLWriter) {
+        for (index, ladder) in report.ladders.enumerated() {
+            html.element("h2", text: "Ladder\(report.ladders.count > 1 ? " \(index + 1)" : ""): \(ladder.title)")
+            if let observation = ladder.observation {
+                html.open("div", ["class": "ladder"])
+                html.raw(ladder.render(.svg, checks: report.checks))
+                html.close()
+                if Self.timeSequenceLabs.contains(report.name), TimeSequenceView.dataSender(observation.events) != nil {
+                    html.open("div", ["class": "time-sequence"])
+                    html.raw(TimeSequenceView(title: ladder.title).render(events: observation.events))
+                    html.close()
+                }
+            }
+            html.open("details")
+            html.element("summary", text: "the same as text")
+            html.element("pre", text: ladder.text)
+            html.close()
+        }
     }
 
     // MARK: pieces

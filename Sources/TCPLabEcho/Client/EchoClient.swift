@@ -1,6 +1,7 @@
 import ArgumentParser
 import SystemPackage
 import TCPLabCommandSupport
+import TCPLabSchema
 import TCPLabSystem
 
 #if canImport(Glibc)
@@ -33,13 +34,13 @@ struct EchoClient {
     }
 
     struct Outcome {
-        var report: ClientReport
+        var report: EchoClientReport
         var failure: Failure?
     }
 
     func run() -> Outcome {
         let start = MonotonicClock.now()
-        var report = ClientReport(echoOK: false, bytes: 0, error: nil, elapsedMilliseconds: 0, connections: 0)
+        var report = EchoClientReport(echoOK: false, bytes: 0, error: nil, elapsedMilliseconds: 0, connections: 0)
         var failure: Failure?
         for _ in 0..<connections {
             do {
@@ -56,7 +57,7 @@ struct EchoClient {
         return Outcome(report: report, failure: failure)
     }
 
-    private func runOne(_ report: inout ClientReport, start: UInt64) throws(Failure) {
+    private func runOne(_ report: inout EchoClientReport, start: UInt64) throws(Failure) {
         let socket = try prepared()
         defer { if close != .never { socket.close() } }
         let connectStart = MonotonicClock.now()
@@ -131,16 +132,14 @@ struct EchoClient {
         do {
             try socket.connect(to: server)
         } catch where error.errno == .nowInProgress || error.errno == .interrupted {
-            var descriptor = pollfd(fd: socket.rawValue, events: Int16(POLLOUT), revents: 0)
             let deadline = MonotonicClock.now() + UInt64(connectTimeout.totalNanoseconds)
             while true {
                 let now = MonotonicClock.now()
                 guard now < deadline else {
                     throw SystemCallError(.timedOut, call: "connect", subject: server.description)
                 }
-                let ready = poll(&descriptor, 1, Int32((deadline - now + 999_999) / 1_000_000))
-                if ready > 0 { break }
-                if ready < 0, errno != EINTR { throw SystemCallError(Errno(rawValue: errno), call: "poll") }
+                let timeout = Int32(clamping: (deadline - now + 999_999) / 1_000_000)
+                if try !Poll.wait(socket.rawValue, for: .writable, timeoutMilliseconds: timeout).isEmpty { break }
             }
             if let pending = try socket.pendingError() {
                 throw SystemCallError(pending, call: "connect", subject: server.description)

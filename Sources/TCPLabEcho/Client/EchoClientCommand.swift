@@ -1,5 +1,6 @@
 import ArgumentParser
 import TCPLabCommandSupport
+import TCPLabSchema
 import TCPLabSystem
 
 public struct EchoClientCommand: ParsableCommand, Sendable {
@@ -109,7 +110,7 @@ public struct EchoClientCommand: ParsableCommand, Sendable {
         }
     }
 
-    private func connect() throws -> (report: ClientReport?, failure: EchoClient.Failure?) {
+    private func connect() throws -> (report: EchoClientReport?, failure: EchoClient.Failure?) {
         let client = EchoClient(
             server: try serverAddress(),
             payload: bytes.map(Payload.generated) ?? .text(message ?? "hello"),

@@ -1,5 +1,6 @@
 import HeapModule
 import SystemPackage
+import TCPLabSchema
 import TCPLabSystem
 
 #if canImport(Glibc)
@@ -23,7 +24,7 @@ final class EchoServer {
         var reuseAddress: Bool
         var json: Bool
         /// Where events go (nil: JSON lines on stdout with --json, else one line each on stderr).
-        var events: (@Sendable (ServerEvent, String) -> Void)? = nil
+        var events: (@Sendable (EchoServerEvent, String) -> Void)? = nil
         /// --max-files: the soft RLIMIT_NOFILE, set once the listener is up (nil: raise it to the hard limit).
         var maxFiles: UInt64? = nil
     }
@@ -65,11 +66,11 @@ final class EchoServer {
 
     init(_ configuration: Configuration) { self.configuration = configuration }
 
-    static func report(_ event: ServerEvent, json: Bool, human: @autoclosure () -> String) {
+    static func report(_ event: EchoServerEvent, json: Bool, human: @autoclosure () -> String) {
         if json { JSONLines.emit(event) } else { printError(human()) }
     }
 
-    private func report(_ event: ServerEvent, _ human: @autoclosure () -> String) {
+    private func report(_ event: EchoServerEvent, _ human: @autoclosure () -> String) {
         if let events = configuration.events { events(event, human()) } else { Self.report(event, json: configuration.json, human: human()) }
     }
 
@@ -96,7 +97,7 @@ final class EchoServer {
             OpenFileLimit.openDescriptors().map { OpenFileLimit(soft: maxFiles, hard: maxFiles).freeDescriptors(open: $0) }
         }
         let limit = configuration.maxFiles.map { " (open-file limit \($0), \(free.map(String.init) ?? "?") descriptors free)" } ?? ""
-        report(ServerEvent(event: "listening", address: address, backlog: Int(configuration.backlog),
+        report(EchoServerEvent(event: "listening", address: address, backlog: Int(configuration.backlog),
                            maxFiles: configuration.maxFiles.map(Int.init), freeFiles: free),
                "listening on \(address) (backlog \(configuration.backlog))\(limit)")
 
@@ -181,7 +182,7 @@ final class EchoServer {
         listenerRetryAt = retryAt
         deadlines.insert(Deadline(at: retryAt, token: Self.listenerToken))
         if startsEpisode {
-            report(ServerEvent(event: "error", error: error.errnoName, message: "\(error)", call: error.call, retryMilliseconds: Int(wait / 1_000_000)),
+            report(EchoServerEvent(event: "error", error: error.errnoName, message: "\(error)", call: error.call, retryMilliseconds: Int(wait / 1_000_000)),
                    "\(error); not accepting until a connection closes (or \(wait / 1_000_000) ms, then backing off)")
         }
     }
@@ -190,14 +191,13 @@ final class EchoServer {
     private func endEpisode() {
         guard let episode = throttle.caughtUp(now: MonotonicClock.now()) else { return }
         let milliseconds = Double(episode.nanoseconds) / 1e6
-        report(ServerEvent(event: "resumed", failures: episode.failures, durationMilliseconds: milliseconds),
+        report(EchoServerEvent(event: "resumed", failures: episode.failures, durationMilliseconds: milliseconds),
                "accept queue drained after \(episode.failures) failed accept() calls in \(Int(milliseconds)) ms")
     }
 
     /// Whether the accept queue holds a connection (the listener polls readable).
     private static func hasWaitingConnections(_ listener: Socket) -> Bool {
-        var entry = pollfd(fd: listener.descriptor.rawValue, events: Int16(POLLIN), revents: 0)
-        return poll(&entry, 1, 0) == 1 && entry.revents & Int16(POLLIN) != 0
+        (try? Poll.wait(listener.descriptor.rawValue, for: .readable, timeoutMilliseconds: 0))?.contains(.readable) ?? false
     }
 
     private func acceptReady(_ listener: Socket, _ epoll: Epoll) throws {
@@ -228,13 +228,13 @@ final class EchoServer {
                 nextToken += 1
                 try epoll.add(socket.descriptor, events: .readable, token: token)
                 connections[token] = Connection(socket: socket, peer: peer)
-                report(ServerEvent(event: "accepted", peer: peer.description), "accepted \(peer)")
+                report(EchoServerEvent(event: "accepted", peer: peer.description), "accepted \(peer)")
                 if case .after(let delay) = configuration.close {
                     deadlines.insert(Deadline(at: MonotonicClock.now() + UInt64(delay.totalNanoseconds), token: token))
                 }
             } catch {
                 socket.close()
-                report(ServerEvent(event: "error", peer: peer.description, error: error.errnoName, message: "\(error)"), "\(peer): \(error)")
+                report(EchoServerEvent(event: "error", peer: peer.description, error: error.errnoName, message: "\(error)"), "\(peer): \(error)")
             }
         }
     }
@@ -267,7 +267,7 @@ final class EchoServer {
                 }
                 connection.unsent.append(contentsOf: readBuffer[0..<count])
                 try flush(&connection, token, epoll)
-                report(ServerEvent(event: "echoed", peer: connection.peer.description, bytes: count), "echoed \(count) bytes to \(connection.peer)")
+                report(EchoServerEvent(event: "echoed", peer: connection.peer.description, bytes: count), "echoed \(count) bytes to \(connection.peer)")
                 let firstEcho = !connection.echoedAnything
                 connection.echoedAnything = true
                 connections[token] = connection
@@ -342,7 +342,7 @@ final class EchoServer {
             connections[token] = connection
             // Keep reading: the client's FIN ends the connection.
             try epoll.modify(connection.socket.descriptor, events: Self.interest(connection), token: token)
-            report(ServerEvent(event: "shutdown", peer: connection.peer.description), "shut down writing to \(connection.peer)")
+            report(EchoServerEvent(event: "shutdown", peer: connection.peer.description), "shut down writing to \(connection.peer)")
         } catch {
             finish(token, epoll, how: "error", error: error)
         }
@@ -354,7 +354,7 @@ final class EchoServer {
         try? epoll.remove(connection.socket.descriptor)
         connection.socket.close()
         let detail = error.map { ": \($0)" } ?? ""
-        report(ServerEvent(event: "closed", peer: connection.peer.description, how: how, error: error?.errnoName, tcpInfo: info),
+        report(EchoServerEvent(event: "closed", peer: connection.peer.description, how: how, error: error?.errnoName, tcpInfo: info),
                "closed \(connection.peer) (\(how))\(detail)")
         // A descriptor is free again: a paused listener gets its chance at once.
         if throttle.paused { try? pollListener(epoll) }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TCPLabCommandSupport
+import TCPLabSchema
 import TCPLabSystem
 
 public struct EchoServerCommand: ParsableCommand, Sendable {
@@ -78,7 +79,7 @@ public struct EchoServerCommand: ParsableCommand, Sendable {
         do {
             try EchoServer(configuration).run()
         } catch {
-            EchoServer.report(ServerEvent(event: "error", message: "\(error)"), json: json, human: "echo-server: \(error)")
+            EchoServer.report(EchoServerEvent(event: "error", message: "\(error)"), json: json, human: "echo-server: \(error)")
             throw ExitStatus.failure
         }
     }
@@ -96,7 +97,7 @@ public struct EchoServerCommand: ParsableCommand, Sendable {
         do {
             try EchoServer(configuration).run(until: stop)
         } catch {
-            configuration.events?(ServerEvent(event: "error", message: "\(error)"), "echo-server: \(error)")
+            configuration.events?(EchoServerEvent(event: "error", message: "\(error)"), "echo-server: \(error)")
             throw error
         }
     }

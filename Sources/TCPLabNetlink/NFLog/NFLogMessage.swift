@@ -1,6 +1,6 @@
 /// The nfnetlink_log wire format (linux/netfilter/nfnetlink_log.h): building the config
 /// requests and parsing what the kernel sends back. Pure functions on bytes.
-public enum NFLogMessage {
+public enum NFLogMessage: NfnetlinkPacketMessage {
     static let subsystem: UInt8 = 4           // NFNL_SUBSYS_ULOG
     static let packetType: UInt8 = 0          // NFULNL_MSG_PACKET
     static let configType: UInt8 = 1          // NFULNL_MSG_CONFIG
@@ -71,21 +71,11 @@ public enum NFLogMessage {
         ])
     }
 
-    /// One item of a received datagram.
-    public typealias Item = NfnetlinkItem<NFLogRecord>
-
-    /// Parses one received datagram.
-    public static func parse(datagram: [UInt8]) throws(WireFormatError) -> [Item] {
-        try Item.parse(datagram: datagram, packetType: packetMessageType) { (payload) throws(WireFormatError) in try packet(payload: payload) }
-    }
-
     /// Parses an NFULNL_MSG_PACKET payload: nfgenmsg, then attributes.
     public static func packet(payload: [UInt8]) throws(WireFormatError) -> NFLogRecord {
-        let header = WireReader(payload)
-        let family = try header.u8(0, "nfgenmsg.nfgen_family")
-        let group = try header.u16be(2, "nfgenmsg.res_id")
+        let (family, group, attributes) = try nfgenmsg(payload)
         var record = NFLogRecord(group: group, family: family, timestampMicroseconds: nil, prefix: "", packet: [])
-        for attribute in try NetlinkWireAttribute.parse(payload, from: 4) {
+        for attribute in attributes {
             let value = WireReader(attribute.payload)
             switch PacketAttribute(rawValue: attribute.type) {
             case .header:

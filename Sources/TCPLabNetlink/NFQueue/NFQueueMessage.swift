@@ -1,7 +1,7 @@
 /// The nfnetlink_queue wire format (linux/netfilter/nfnetlink_queue.h): the config requests a
 /// queue reader sends, the verdicts it answers with, and the packets the kernel hands it.
 /// Pure functions on bytes, so each layout is tested without a kernel.
-public enum NFQueueMessage {
+public enum NFQueueMessage: NfnetlinkPacketMessage {
     static let subsystem: UInt8 = 3              // NFNL_SUBSYS_QUEUE
     static let packetType: UInt8 = 0             // NFQNL_MSG_PACKET
     static let verdictType: UInt8 = 1            // NFQNL_MSG_VERDICT
@@ -100,22 +100,12 @@ public enum NFQueueMessage {
                                        sequence: sequence, attributes: attributes)
     }
 
-    /// One item of a received datagram.
-    public typealias Item = NfnetlinkItem<NFQueuePacket>
-
-    /// Parses one received datagram.
-    public static func parse(datagram: [UInt8]) throws(WireFormatError) -> [Item] {
-        try Item.parse(datagram: datagram, packetType: packetMessageType) { (payload) throws(WireFormatError) in try packet(payload: payload) }
-    }
-
     /// Parses an NFQNL_MSG_PACKET payload: nfgenmsg, then attributes.
     public static func packet(payload: [UInt8]) throws(WireFormatError) -> NFQueuePacket {
-        let header = WireReader(payload)
-        let family = try header.u8(0, "nfgenmsg.nfgen_family")
-        let queue = try header.u16be(2, "nfgenmsg.res_id")
+        let (family, queue, attributes) = try nfgenmsg(payload)
         var packet = NFQueuePacket(queue: queue, family: family, id: 0, bytes: [])
         var sawHeader = false
-        for attribute in try NetlinkWireAttribute.parse(payload, from: 4) {
+        for attribute in attributes {
             let value = WireReader(attribute.payload)
             switch PacketAttribute(rawValue: attribute.type) {
             case .packetHeader:

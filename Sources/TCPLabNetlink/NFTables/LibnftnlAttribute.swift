@@ -142,7 +142,8 @@ enum NFTMessageType {
     static let newSetElement = UInt16(NFT_MSG_NEWSETELEM.rawValue)
 }
 
-/// Netlink header flags and control message types (`#define`s, so they arrive as `Int32`).
+/// Netlink header flags (`#define`s, so they arrive as `Int32`); the control message types are
+/// `NetlinkWireMessage.typeError` and friends.
 enum NetlinkFlag {
     static let request = UInt16(NLM_F_REQUEST)
     static let ack = UInt16(NLM_F_ACK)
@@ -151,6 +152,4 @@ enum NetlinkFlag {
     static let append = UInt16(NLM_F_APPEND)
     static let dump = UInt16(NLM_F_DUMP)
     static let dumpInterrupted = UInt16(NLM_F_DUMP_INTR)
-    static let messageError = UInt16(NLMSG_ERROR)
-    static let messageDone = UInt16(NLMSG_DONE)
 }

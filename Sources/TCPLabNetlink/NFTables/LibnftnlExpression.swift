@@ -117,6 +117,14 @@ extension LibnftnlExpression {
             if !prefix.isEmpty { try set(ExprAttribute.Log.prefix, string: prefix) }
             if queueThreshold != 0 { set(ExprAttribute.Log.queueThreshold, u16: queueThreshold) }
 
+        case .lookup, .dynset, .numgenRandom, .xtQueue, .queue:
+            try configureSetOrQueue(for: expression)
+        }
+    }
+
+    /// The expressions that name a set, draw a number or queue the packet.
+    private func configureSetOrQueue(for expression: NFTExpression) throws(NFTablesError) {
+        switch expression {
         case let .lookup(setName, source, invert):
             set(ExprAttribute.Lookup.sreg, u32: source.rawValue)
             try set(ExprAttribute.Lookup.set, string: setName)
@@ -151,6 +159,8 @@ extension LibnftnlExpression {
             set(ExprAttribute.Queue.number, u16: number)
             set(ExprAttribute.Queue.total, u16: 1)
             if bypass { set(ExprAttribute.Queue.flags, u16: UInt16(NFT_QUEUE_FLAG_BYPASS)) }
+        default:
+            preconditionFailure("configure(for:) handles \(expression.kernelName)")
         }
     }
 }

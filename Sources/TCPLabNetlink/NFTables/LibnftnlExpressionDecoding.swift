@@ -70,16 +70,27 @@ extension NFTExpression {
                         prefix: reader.string(ExprAttribute.Log.prefix) ?? "",
                         queueThreshold: reader.u16(ExprAttribute.Log.queueThreshold))
 
+        case "lookup", "dynset", "numgen", "target", "queue":
+            self = try Self.setOrQueue(kind, reader)
+
+        default:
+            throw .unsupportedExpression("expression \"\(kind)\"")
+        }
+    }
+
+    /// The expressions that name a set, draw a number or queue the packet.
+    private static func setOrQueue(_ kind: String, _ reader: ExpressionReader) throws(NFTablesError) -> NFTExpression {
+        switch kind {
         case "lookup":
             let flags = reader.u32(ExprAttribute.Lookup.flags)
-            self = .lookup(set: reader.string(ExprAttribute.Lookup.set) ?? "",
+            return .lookup(set: reader.string(ExprAttribute.Lookup.set) ?? "",
                            source: reader.register(ExprAttribute.Lookup.sreg),
                            invert: flags & UInt32(NFT_LOOKUP_F_INV.rawValue) != 0)
 
         case "dynset":
             let rawOp = reader.u32(ExprAttribute.Dynset.op)
             guard let op = DynsetOp(rawValue: rawOp) else { throw .unsupportedExpression("dynset op \(rawOp)") }
-            self = .dynset(set: reader.string(ExprAttribute.Dynset.setName) ?? "", op: op,
+            return .dynset(set: reader.string(ExprAttribute.Dynset.setName) ?? "", op: op,
                            keySource: reader.register(ExprAttribute.Dynset.keySreg),
                            timeoutMilliseconds: reader.u64(ExprAttribute.Dynset.timeout))
 
@@ -88,7 +99,7 @@ extension NFTExpression {
             guard type == UInt32(NFT_NG_RANDOM.rawValue), reader.u32(ExprAttribute.Numgen.offset) == 0 else {
                 throw .unsupportedExpression("numgen type \(type) (only random with offset 0)")
             }
-            self = .numgenRandom(modulus: reader.u32(ExprAttribute.Numgen.modulus),
+            return .numgenRandom(modulus: reader.u32(ExprAttribute.Numgen.modulus),
                                  destination: reader.register(ExprAttribute.Numgen.dreg))
 
         case "target":
@@ -98,15 +109,15 @@ extension NFTExpression {
                   let info = reader.withBytes(ExprAttribute.Target.info, { XTQueueInfo(bytes: $0) }) else {
                 throw .unsupportedExpression("x_tables target \(name) revision \(revision)")
             }
-            self = .xtQueue(number: info.queueNumber, bypass: info.bypass)
+            return .xtQueue(number: info.queueNumber, bypass: info.bypass)
 
         case "queue":
             let flags = reader.u16(ExprAttribute.Queue.flags)
-            self = .queue(number: reader.u16(ExprAttribute.Queue.number),
+            return .queue(number: reader.u16(ExprAttribute.Queue.number),
                           bypass: flags & UInt16(NFT_QUEUE_FLAG_BYPASS) != 0)
 
         default:
-            throw .unsupportedExpression("expression \"\(kind)\"")
+            preconditionFailure("init(libnftnl:) reads \(kind)")
         }
     }
 

@@ -67,6 +67,15 @@ public struct InetEndpoint: Hashable, Sendable, Comparable, CustomStringConverti
 
     public var description: String { address.isIPv4 ? "\(address):\(port)" : "[\(address)]:\(port)" }
 
+    /// Reads `description` back: "127.0.0.1:7000" or "[::1]:7000".
+    public init?(_ text: String) {
+        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") { host = String(host.dropFirst().dropLast()) }
+        guard let address = InetAddress(host) else { return nil }
+        self.init(address: address, port: port)
+    }
+
     public static func < (lhs: InetEndpoint, rhs: InetEndpoint) -> Bool {
         (lhs.address, lhs.port) < (rhs.address, rhs.port)
     }

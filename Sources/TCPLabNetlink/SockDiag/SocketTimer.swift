@@ -24,4 +24,10 @@ public struct SocketTimer: RawRepresentable, Hashable, Sendable, CustomStringCon
         default: "timer \(rawValue)"
         }
     }
+
+    /// Reads `description` back; nil for a name it never prints.
+    public init?(name: String) {
+        guard let raw = (0...7).map(UInt8.init).first(where: { SocketTimer(rawValue: $0).description == name }) else { return nil }
+        self.init(rawValue: raw)
+    }
 }

@@ -28,27 +28,43 @@ public struct NetlinkWireMessage: Sendable, Equatable {
         return -Int32(bitPattern: raw)
     }
 
-    /// Splits a datagram into its messages (each NLMSG_ALIGNed).
+    /// Splits a datagram into its messages, copied out.
     public static func split(_ datagram: [UInt8]) throws(WireFormatError) -> [NetlinkWireMessage] {
+        let (frames, failure) = datagram.withUnsafeBytes { Self.frames($0) }
+        if let failure { throw failure }
         let reader = WireReader(datagram)
         var messages: [NetlinkWireMessage] = []
-        var offset = 0
-        while datagram.count - offset >= headerLength {
-            let length = Int(try reader.u32(offset, "nlmsghdr.nlmsg_len"))
-            guard length >= headerLength else {
-                throw WireFormatError(what: "nlmsghdr.nlmsg_len \(length)", offset: offset, needed: headerLength, available: length)
-            }
-            try reader.require(offset, length, "netlink message")
+        for frame in frames {
             messages.append(NetlinkWireMessage(
-                type: try reader.u16(offset + 4),
-                flags: try reader.u16(offset + 6),
-                sequence: try reader.u32(offset + 8),
-                portID: try reader.u32(offset + 12),
-                payload: try reader.slice(offset + headerLength, length - headerLength)
+                type: try reader.u16(frame.lowerBound + 4),
+                flags: try reader.u16(frame.lowerBound + 6),
+                sequence: try reader.u32(frame.lowerBound + 8),
+                portID: try reader.u32(frame.lowerBound + 12),
+                payload: try reader.slice(frame.lowerBound + headerLength, frame.count - headerLength)
             ))
-            offset += NetlinkWireMessage.align(length)
         }
         return messages
+    }
+
+    /// The one walk over a datagram's messages (nlmsg_len, then NLMSG_ALIGN to the next), for
+    /// the copying parser (`split`) and the in-place view the nftables client reads
+    /// (`NetlinkDatagram`): where each whole message lies, and why the walk stopped early if a
+    /// length was shorter than the header or ran past the datagram.
+    static func frames(_ bytes: UnsafeRawBufferPointer) -> (frames: [Range<Int>], failure: WireFormatError?) {
+        var frames: [Range<Int>] = []
+        var offset = 0
+        while bytes.count - offset >= headerLength {
+            let length = Int(bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+            guard length >= headerLength else {
+                return (frames, WireFormatError(what: "nlmsghdr.nlmsg_len \(length)", offset: offset, needed: headerLength, available: length))
+            }
+            guard length <= bytes.count - offset else {
+                return (frames, WireFormatError(what: "netlink message", offset: offset, needed: length, available: bytes.count - offset))
+            }
+            frames.append(offset..<offset + length)
+            offset += align(length)
+        }
+        return (frames, nil)
     }
 
     /// NLMSG_ALIGN / NLA_ALIGN.
@@ -70,7 +86,6 @@ public struct NetlinkWireMessage: Sendable, Equatable {
 }
 
 
-/// One netlink attribute: type without the NESTED / NET_BYTEORDER bits, and its payload.
 /// One message of a datagram from an nfnetlink subsystem that sends packets (nfnetlink_log,
 /// nfnetlink_queue): a packet, an NLMSG_ERROR status (errno 0 is an ACK), or anything else.
 public enum NfnetlinkItem<Packet: Sendable & Equatable>: Sendable, Equatable {
@@ -97,6 +112,34 @@ public enum NfnetlinkItem<Packet: Sendable & Equatable>: Sendable, Equatable {
     }
 }
 
+/// An nfnetlink subsystem whose packet messages (type `packetMessageType`) carry an nfgenmsg and
+/// attributes: nfnetlink_log and nfnetlink_queue. `parse(datagram:)` is theirs alike.
+public protocol NfnetlinkPacketMessage {
+    associatedtype Packet: Sendable & Equatable
+    static var packetMessageType: UInt16 { get }
+    static func packet(payload: [UInt8]) throws(WireFormatError) -> Packet
+}
+
+extension NfnetlinkPacketMessage {
+    /// One item of a received datagram.
+    public typealias Item = NfnetlinkItem<Packet>
+
+    /// Parses one received datagram.
+    public static func parse(datagram: [UInt8]) throws(WireFormatError) -> [Item] {
+        try Item.parse(datagram: datagram, packetType: packetMessageType) { (payload) throws(WireFormatError) in try packet(payload: payload) }
+    }
+
+    /// A packet message's nfgenmsg (the family, and res_id: the group or queue number,
+    /// big-endian), then its attributes.
+    static func nfgenmsg(_ payload: [UInt8]) throws(WireFormatError)
+        -> (family: UInt8, resourceID: UInt16, attributes: [NetlinkWireAttribute]) {
+        let header = WireReader(payload)
+        return (try header.u8(0, "nfgenmsg.nfgen_family"), try header.u16be(2, "nfgenmsg.res_id"),
+                try NetlinkWireAttribute.parse(payload, from: 4))
+    }
+}
+
+/// One netlink attribute: type without the NESTED / NET_BYTEORDER bits, and its payload.
 public struct NetlinkWireAttribute: Sendable, Equatable {
     public var type: UInt16
     public var payload: [UInt8]

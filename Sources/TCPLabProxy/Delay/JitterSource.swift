@@ -1,19 +1,13 @@
 import TCPLabFault
 
-/// Draws each segment's wait, `delay ± jitter` (uniform, never below zero). SplitMix64: small,
-/// fast and the same on every machine, so `--seed` repeats a run's delays exactly.
+/// Draws each segment's wait, `delay ± jitter` (uniform, never below zero), from `SplitMix64`,
+/// so `--seed` repeats a run's delays exactly.
 struct JitterSource {
-    private var state: UInt64
+    private var generator: SplitMix64
 
-    init(seed: UInt64) { state = seed }
+    init(seed: UInt64) { generator = SplitMix64(seed: seed) }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func next() -> UInt64 { generator.next() }
 
     /// Nanoseconds to wait. Without jitter no number is drawn.
     mutating func wait(_ delay: FaultDuration, jitter: FaultDuration) -> UInt64 {

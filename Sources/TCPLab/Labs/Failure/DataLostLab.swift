@@ -81,9 +81,9 @@ enum DataLostRun: LabFamily {
         ctx.expect("no duplicate ACK can warn the sender (nothing follows the lost segment)", expected: 0, observed: quiet.count)
         ctx.expect("it was the loss probe, not the RTO: TCPLossProbes", expected: 1, observed: changed["TcpExt", "TCPLossProbes"])
         ctx.expect("TCPTimeouts (RTO expiries)", expected: 0, observed: changed["TcpExt", "TCPTimeouts"])
-        ctx.expect("echo-client's TCP_INFO tcpi_total_retrans", expected: 1, observed: (client.tcpInfo["total_retrans"] as? Double).map { Int($0) })
+        ctx.expect("echo-client's TCP_INFO tcpi_total_retrans", expected: 1, observed: client.totalRetransmissions)
         ctx.expect("the echo still arrives", expected: true, observed: client.echoOK)
-        ctx.fact("lone segment counters: " + changed.describe(counters) + "; echo-client TCP_INFO retransmits \(client.tcpInfo["retransmits"] ?? "?"), total_retrans \(client.tcpInfo["total_retrans"] ?? "?"), rto \(client.tcpInfo["rto_us"] ?? "?") µs")
+        ctx.fact("lone segment counters: " + changed.describe(counters) + "; echo-client TCP_INFO retransmits \(client.tcpInfo.map { "\($0.retransmits)" } ?? "?"), total_retrans \(client.totalRetransmissions.map(String.init) ?? "?"), rto \(client.tcpInfo.map { "\($0.rtoMicroseconds)" } ?? "?") µs")
     }
 
     static func judgeStream(_ ctx: LabContext, _ observation: Observation, stream: LossyStream.Outcome, rto: Double, changed: NetstatSnapshot) {

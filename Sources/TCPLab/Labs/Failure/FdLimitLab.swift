@@ -34,7 +34,7 @@ enum FdLimit {
         let somaxconn = try lab.sysctl("net.core.somaxconn")
         let capacity = AcceptQueueModel.capacity(backlog: backlog, somaxconn: somaxconn)
         let server = try lab.echoServer(["--backlog", "\(backlog)", "--max-files", "\(maxFiles)"])
-        guard let free = ServerLog(server.standardOutput).first("listening")?["free_files"] as? Int else {
+        guard let free = ServerLog(server.standardOutput).first("listening")?.freeFiles else {
             throw LabError.unexpected("echo-server reported no free_files: \(server.standardOutput)")
         }
         guard free >= 1 else {
@@ -80,20 +80,7 @@ enum FdLimit {
         let log = ServerLog(server.standardOutput)
         ctx.show(observation, "\(free) holders use every descriptor; \(capacity) clients queue; a latecomer (\(latePort)) meets the full queue; holder \(holderPorts) leaves")
 
-        // accept() at the limit.
-        let firstError = log.events.firstIndex { $0["event"] as? String == "error" }
-        let acceptedBefore = log.events.prefix(firstError ?? log.events.count).filter { $0["event"] as? String == "accepted" }.count
-        ctx.expect("connections accepted before the limit", expected: free, observed: acceptedBefore)
-        let error = firstError.map { log.events[$0] }
-        ctx.expect("accept() fails with", expected: "accept4 EMFILE",
-                   observed: error.map { "\($0["call"] as? String ?? "?") \($0["error"] as? String ?? "?")" })
-        ctx.expect("error events, from the first EMFILE until the queue was drained (one episode)", expected: 1, observed: log.count("error"))
-        ctx.expect("the server survives EMFILE", expected: true, observed: server.isRunning)
-        if let cpu, wall > 0 {
-            // A server retrying the level-triggered listener would burn a whole core for `wall` seconds.
-            ctx.expect("server CPU time while at the limit (no busy loop)", cpu < 0.05 * wall,
-                       expected: "< 5 % of \(TimingTolerance.format(wall)) s", observed: "\(TimingTolerance.format(cpu)) s")
-        }
+        expectAcceptAtTheLimit(ctx, log, free: free, server: server, cpu: cpu, wall: wall)
 
         // The kernel meanwhile.
         ctx.expect("accept queue while accept() fails (ss -lt)", expected: ListenerQueue(waiting: capacity, backlog: backlog), observed: queue)
@@ -112,6 +99,34 @@ enum FdLimit {
         ctx.fact("TcpExt change while at the limit: \(counters)")
         ctx.expect("ListenOverflows / ListenDrops: the latecomer's \(lateSyns) SYNs", expected: "\(lateSyns)/\(lateSyns)", observed: "\(counters.overflows)/\(counters.drops)")
 
+        expectTheQueueDrains(ctx, observation, log, queuedConnections: queuedConnections, results: results, queueAfter: queueAfter,
+                             free: free, capacity: capacity)
+        ctx.notes(say: "the server hits its open-file limit: accept() fails with EMFILE while the kernel keeps completing handshakes into the backlog",
+                  kernel: "accept4 failed with EMFILE before taking a connection off the queue; the kernel completed \(capacity) handshakes (backlog \(backlog) + 1) whose clients connected and sent at once, then dropped the latecomer's SYNs as at any full accept queue (ListenOverflows); each freed descriptor let the server take one more connection off the queue until it was drained",
+                  agree: true)
+    }
+
+    /// accept() fails with EMFILE once, for one episode, and the server neither dies nor spins.
+    static func expectAcceptAtTheLimit(_ ctx: LabContext, _ log: ServerLog, free: Int, server: LabProcess, cpu: Double?, wall: Double) {
+        // accept() at the limit.
+        let firstError = log.events.firstIndex { $0.event == "error" }
+        let acceptedBefore = log.events.prefix(firstError ?? log.events.count).filter { $0.event == "accepted" }.count
+        ctx.expect("connections accepted before the limit", expected: free, observed: acceptedBefore)
+        let error = firstError.map { log.events[$0] }
+        ctx.expect("accept() fails with", expected: "accept4 EMFILE",
+                   observed: error.map { "\($0.call ?? "?") \($0.error ?? "?")" })
+        ctx.expect("error events, from the first EMFILE until the queue was drained (one episode)", expected: 1, observed: log.count("error"))
+        ctx.expect("the server survives EMFILE", expected: true, observed: server.isRunning)
+        if let cpu, wall > 0 {
+            // A server retrying the level-triggered listener would burn a whole core for `wall` seconds.
+            ctx.expect("server CPU time while at the limit (no busy loop)", cpu < 0.05 * wall,
+                       expected: "< 5 % of \(TimingTolerance.format(wall)) s", observed: "\(TimingTolerance.format(cpu)) s")
+        }
+    }
+
+    /// A descriptor frees up: the queued clients are served one after another.
+    static func expectTheQueueDrains(_ ctx: LabContext, _ observation: Observation, _ log: ServerLog, queuedConnections: [Int],
+                                     results: [ClientResult], queueAfter: ListenerQueue?, free: Int, capacity: Int) {
         // A descriptor frees up.
         let holderFin = observation.connection(clientPort: holderPorts).flatMap {
             observation.segments(.fin, from: .client, connection: $0).first?.timeUnixMicroseconds
@@ -128,13 +143,10 @@ enum FdLimit {
         ctx.expect("connections accepted in all", expected: free + capacity, observed: log.count("accepted"))
         ctx.expect("accept queue at the end", expected: 0, observed: queueAfter?.waiting)
         if let resumed = log.first("resumed") {
-            ctx.fact("echo-server: accept() failed \(resumed["failures"] as? Int ?? 0)× in an episode of \(Int(resumed["duration_ms"] as? Double ?? 0)) ms (back-off 50 ms doubling to 1 s, or at once when a connection closes), reported once")
+            ctx.fact("echo-server: accept() failed \(resumed.failures ?? 0)× in an episode of \(Int(resumed.durationMilliseconds ?? 0)) ms (back-off 50 ms doubling to 1 s, or at once when a connection closes), reported once")
         } else {
             ctx.expect("echo-server reports the episode's end", false, expected: "resumed", observed: "nothing")
         }
-        ctx.notes(say: "the server hits its open-file limit: accept() fails with EMFILE while the kernel keeps completing handshakes into the backlog",
-                  kernel: "accept4 failed with EMFILE before taking a connection off the queue; the kernel completed \(capacity) handshakes (backlog \(backlog) + 1) whose clients connected and sent at once, then dropped the latecomer's SYNs as at any full accept queue (ListenOverflows); each freed descriptor let the server take one more connection off the queue until it was drained",
-                  agree: true)
     }
 
     /// utime + stime of a process in seconds (/proc/PID/stat, clock ticks of USER_HZ = 100).
@@ -150,14 +162,13 @@ enum FdLimit {
 
 /// echo-server's `--json` lines.
 struct ServerLog {
-    var events: [[String: Any]]
+    var events: [EchoServerEvent]
 
     init(_ text: String) {
-        events = text.split(separator: "\n").compactMap { line in
-            try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
-        }
+        let decoder = JSONDecoder()
+        events = text.split(separator: "\n").compactMap { line in try? decoder.decode(EchoServerEvent.self, from: Data(line.utf8)) }
     }
 
-    func count(_ event: String) -> Int { events.filter { $0["event"] as? String == event }.count }
-    func first(_ event: String) -> [String: Any]? { events.first { $0["event"] as? String == event } }
+    func count(_ event: String) -> Int { events.filter { $0.event == event }.count }
+    func first(_ event: String) -> EchoServerEvent? { events.first { $0.event == event } }
 }

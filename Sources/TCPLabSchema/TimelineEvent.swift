@@ -1,6 +1,3 @@
-import TCPLabFault
-import TCPLabNetlink
-
 /// One segment of a watched connection, classified. This is the timeline's JSON-lines schema
 /// (one object per line, keys below, units in the key names); it is stable: add keys, never
 /// rename or remove them. docs/timeline-json.md is written from this comment.
@@ -58,6 +55,44 @@ public struct TimelineEvent: Codable, Sendable, Equatable {
     /// Released: µs since the same segment's "delayed" event.
     public var heldMicroseconds: Int64? = nil
 
+    public init(connection: Int, offsetMicroseconds: Int64, timeUnixMicroseconds: Int64, from: Endpoint, source: String,
+                destination: String, kind: SegmentKind, retransmission: Bool, fate: SegmentFate, faultKind: SegmentKind? = nil,
+                flags: String, sequenceRelative: UInt32, acknowledgmentRelative: UInt32?, sequenceRaw: UInt32,
+                acknowledgmentRaw: UInt32, payloadBytes: Int, windowRaw: UInt16, windowBytes: Int? = nil,
+                maximumSegmentSizeBytes: UInt16? = nil, windowScale: UInt8? = nil, sackPermitted: Bool? = nil,
+                timestampValue: UInt32? = nil, timestampEchoReply: UInt32? = nil, sackRelative: [[UInt32]]? = nil,
+                options: [String] = [], faultDelayMicroseconds: Int64? = nil, faultJitterMicroseconds: Int64? = nil,
+                heldMicroseconds: Int64? = nil) {
+        self.connection = connection
+        self.offsetMicroseconds = offsetMicroseconds
+        self.timeUnixMicroseconds = timeUnixMicroseconds
+        self.from = from
+        self.source = source
+        self.destination = destination
+        self.kind = kind
+        self.retransmission = retransmission
+        self.fate = fate
+        self.faultKind = faultKind
+        self.flags = flags
+        self.sequenceRelative = sequenceRelative
+        self.acknowledgmentRelative = acknowledgmentRelative
+        self.sequenceRaw = sequenceRaw
+        self.acknowledgmentRaw = acknowledgmentRaw
+        self.payloadBytes = payloadBytes
+        self.windowRaw = windowRaw
+        self.windowBytes = windowBytes
+        self.maximumSegmentSizeBytes = maximumSegmentSizeBytes
+        self.windowScale = windowScale
+        self.sackPermitted = sackPermitted
+        self.timestampValue = timestampValue
+        self.timestampEchoReply = timestampEchoReply
+        self.sackRelative = sackRelative
+        self.options = options
+        self.faultDelayMicroseconds = faultDelayMicroseconds
+        self.faultJitterMicroseconds = faultJitterMicroseconds
+        self.heldMicroseconds = heldMicroseconds
+    }
+
     enum CodingKeys: String, CodingKey {
         case connection = "conn"
         case offsetMicroseconds = "t_us"
@@ -103,21 +138,21 @@ public struct TimelineEvent: Codable, Sendable, Equatable {
     }
 
     /// " 300 ms", " 100 ms ± 5 ms", or "" without a timing.
-    var faultTimingText: String {
+    public var faultTimingText: String {
         guard let delay = faultDelayMicroseconds else { return "" }
         func ms(_ us: Int64) -> String { us % 1000 == 0 ? "\(us / 1000) ms" : "\(Double(us) / 1000) ms" }
         return " " + ms(delay) + (faultJitterMicroseconds.map { " ± " + ms($0) } ?? "")
     }
 
     /// " (held 300.4 ms)", or "" when the hold's start was not seen.
-    var heldText: String {
+    public var heldText: String {
         guard let held = heldMicroseconds else { return "" }
         let tenths = (held + 50) / 100
         return " (held \(tenths / 10).\(tenths % 10) ms)"
     }
 
     /// "+1.020000s".
-    static func seconds(_ microseconds: Int64) -> String {
+    public static func seconds(_ microseconds: Int64) -> String {
         let sign = microseconds < 0 ? "-" : "+"
         let magnitude = microseconds.magnitude
         let fraction = String(magnitude % 1_000_000)
