@@ -40,7 +40,7 @@ import Testing
         #expect(try lab.echoClient().echoOK)
         fault.stop()
         let files = Dictionary(uniqueKeysWithValues: lab.evidence().files.map { ($0.name, $0.contents) })
-        let stem = "fault-1-port-7000"
+        let stem = "fault-1-port-\(lab.port)"
         #expect(String(decoding: files[stem + ".ladder.txt"] ?? [], as: UTF8.self).contains("synack"))
         #expect(String(decoding: files[stem + ".ladder.svg"] ?? [], as: UTF8.self).hasPrefix("<svg"))
         let timeline = String(decoding: files[stem + ".timeline.jsonl"] ?? [], as: UTF8.self)
