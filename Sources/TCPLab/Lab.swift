@@ -61,6 +61,11 @@ public final class Lab: @unchecked Sendable {
 
     deinit { close() }
 
+    /// Whether this process can make labs: network namespaces and nftables need root.
+    public static var isPrivileged: Bool { geteuid() == 0 }
+    /// What to say when it cannot.
+    public static let privilegeHint = "TCPLab labs need root (network namespaces, nftables): run the tests as root, e.g. `sudo swift test`"
+
     /// The server's namespace: on loopback the lab's only one.
     public var namespace: LabNamespace { server.namespace }
     /// Each host once (on loopback the one namespace), client first.

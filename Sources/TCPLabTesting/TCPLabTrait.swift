@@ -12,9 +12,7 @@ public struct TCPLabTrait: TestTrait, TestScoping {
     public var sysctls: [String: Int]
 
     public func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
-        guard geteuid() == 0 else {
-            try Test.cancel("TCPLab labs need root (network namespaces, nftables): run `swift test` as root, e.g. with sudo")
-        }
+        guard Lab.isPrivileged else { try Test.cancel(Comment(rawValue: Lab.privilegeHint)) }
         let lab = try Lab(prefix: "tcplab-test", topology: topology)
         let evidence = FileManager.default.temporaryDirectory.appendingPathComponent("tcplab-evidence-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: evidence, withIntermediateDirectories: true)
