@@ -23,10 +23,12 @@ extension TeardownLabs {
         for connection in 0..<clients {
             let events = observation.segments(connection: connection)
             guard let port = events.first.flatMap({ UInt16($0.source.split(separator: ":").last ?? "") }) else { continue }
-            let changes = observation.states(.client, localPort: port)
-            if let entered = changes.first(where: { $0.state?.description == "FIN_WAIT2" })?.timeUnixMicroseconds {
+            // Entered at the tracepoint's time (the ACK of the FIN arms the timer), left when sock_diag
+            // no longer lists the time-wait socket: a poll's lag at the entry made the span look short.
+            let steps = observation.stateSteps(.client, localPort: port)
+            if let entered = steps.first(where: { $0.state == "FIN_WAIT2" })?.timeUnixMicroseconds {
                 ctx.expectTime("client \(connection + 1) leaves FIN_WAIT2", expected: finTimeout,
-                               observed: seconds(changes.first(where: { $0.state == nil && $0.timeUnixMicroseconds > entered })?.timeUnixMicroseconds, from: entered),
+                               observed: seconds(steps.first(where: { $0.state == "CLOSED" && $0.timeUnixMicroseconds > entered })?.timeUnixMicroseconds, from: entered),
                                timers: [finTimeout], resolution: 0.005)
             }
         }
