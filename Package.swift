@@ -19,6 +19,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", exact: "0.2.0"),
+        // `faultproxy serve` only (the FaultProxyServe target): the TCPLab library never links these.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // libnftnl + libmnl as they are installed by Debian's -dev packages.
@@ -77,11 +80,23 @@ let package = Package(
             name: "EchoClient",
             dependencies: ["TCPLabSystem", "TCPLabCommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        // `faultproxy serve`: toxiproxy's HTTP API (Hummingbird), its toxics in a userspace relay,
+        // and segment toxics as nftables rules on each proxy's legs.
+        .target(
+            name: "FaultProxyServe",
+            dependencies: [
+                "CTCPLabShim", "TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve",
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "FaultProxy",
             dependencies: [
-                "TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLabCommandSupport",
+                "TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLabCommandSupport", "FaultProxyServe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "HeapModule", package: "swift-collections"),
             ]
         ),
