@@ -56,10 +56,19 @@ let package = Package(
             name: "TCPLabObserve",
             dependencies: ["TCPLabSystem", "TCPLabNetlink", "TCPLabFault"]
         ),
+        // A fault run: the table installed, the relay, delays and duplicates through NFQUEUE, the
+        // timeline; what faultproxy runs on its one thread and the library on a thread of its own.
+        .target(
+            name: "TCPLabProxy",
+            dependencies: [
+                "CTCPLabShim", "TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve",
+                .product(name: "HeapModule", package: "swift-collections"),
+            ]
+        ),
         // The library for labs and for other projects' tests.
         .target(
             name: "TCPLab",
-            dependencies: ["TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve"]
+            dependencies: ["TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLabProxy"]
         ),
 
         // What every executable shares on its command line: argument types, option groups, exit codes.
@@ -85,7 +94,7 @@ let package = Package(
         .target(
             name: "FaultProxyServe",
             dependencies: [
-                "CTCPLabShim", "TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve",
+                "CTCPLabShim", "TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLabProxy",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -94,10 +103,9 @@ let package = Package(
         .executableTarget(
             name: "FaultProxy",
             dependencies: [
-                "TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLabCommandSupport", "FaultProxyServe",
+                "TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLabProxy", "TCPLabCommandSupport", "FaultProxyServe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "HeapModule", package: "swift-collections"),
             ]
         ),
         .executableTarget(
@@ -125,7 +133,7 @@ let package = Package(
 
         .testTarget(
             name: "TCPLabUnitTests",
-            dependencies: ["TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLab", "TCPLabCommandSupport", "FaultProxy"]
+            dependencies: ["TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLab", "TCPLabCommandSupport", "TCPLabProxy"]
         ),
         // The docker-compose judge's parsing and verdicts (no root, no Docker).
         .testTarget(

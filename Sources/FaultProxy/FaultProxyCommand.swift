@@ -2,6 +2,7 @@ import ArgumentParser
 import TCPLabCommandSupport
 import TCPLabFault
 import TCPLabObserve
+import TCPLabProxy
 import TCPLabSystem
 
 @main
@@ -142,19 +143,7 @@ struct FaultProxyCommand: ParsableCommand {
         }
     }
 
-    /// What the rules act on.
-    enum Scope {
-        case relay(listen: SocketAddress, upstream: SocketAddress, rulePort: UInt16)
-        case transparent(port: UInt16)
-
-        var rulePort: UInt16 {
-            switch self {
-            case .relay(_, _, let port), .transparent(let port): port
-            }
-        }
-    }
-
-    func scope() throws -> Scope {
+    func scope() throws -> FaultScope {
         do {
             if let target {
                 return .transparent(port: try SocketAddress(parsing: target).port)
@@ -201,12 +190,15 @@ struct FaultProxyCommand: ParsableCommand {
             }
             return
         }
-        let session = FaultSession(plan: plan, scope: try scope(), netns: netns, duration: duration?.duration, json: json,
-                                   observation: observes ? .init(timeline: timeline, pcap: pcap, snaplen: snaplen, states: watchesStates, group: logGroup,
-                                                                  stateNamespaces: stateNamespaces, ladder: ladder) : nil,
+        let session = FaultSession(plan: plan, scope: try scope(), netns: netns, duration: duration?.duration,
+                                   watch: observes ? .init(group: logGroup, states: watchesStates, pcap: pcap != nil, snaplen: snaplen,
+                                                           stateNamespaces: stateNamespaces) : nil,
                                    queueCapacity: queueCapacity)
+        let output = ConsoleOutput(faults: plan.summary, namespace: netns, json: json, timeline: timeline, watching: observes,
+                                   ladder: ladder, pcap: pcap)
         do {
-            try session.run()
+            // Before any other thread exists: the signal mask is per thread.
+            try session.run(stop: try SignalFD(), output: output)
         } catch {
             printError("faultproxy: \(error)")
             throw ExitStatus.failure

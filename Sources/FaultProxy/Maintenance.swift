@@ -45,8 +45,8 @@ struct Maintenance {
         }
     }
 
-    /// faultproxy_<pid>
-    static func ownerPID(_ name: String) -> Int32? { Int32(name.dropFirst(tablePrefix.count)) }
+    /// faultproxy_<pid>, or faultproxy_<pid>_<n> for the n-th session of a library process.
+    static func ownerPID(_ name: String) -> Int32? { Int32(name.dropFirst(tablePrefix.count).prefix { $0.isNumber }) }
 
     static func isAlive(_ pid: Int32) -> Bool { kill(pid, 0) == 0 || errno == EPERM }
 }

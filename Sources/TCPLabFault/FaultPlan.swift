@@ -204,3 +204,10 @@ public func currentProcessID() -> Int32 { getpid() }
 import Darwin
 public func currentProcessID() -> Int32 { getpid() }
 #endif
+
+extension FaultPlan {
+    /// "drop synack:2, delay data=300ms": the faults as the command line spelled them.
+    public var summary: String {
+        (drops.map { "drop \($0)" } + delays.map { "delay \($0)" } + duplicates.map { "duplicate \($0)" }).joined(separator: ", ")
+    }
+}

@@ -1,4 +1,4 @@
-@testable import FaultProxy
+@testable import TCPLabProxy
 import TCPLabFault
 import XCTest
 

@@ -5,6 +5,7 @@
 // Not part of Swift's Glibc module; re-exported from here.
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/eventfd.h>
 
 /// The errno's symbolic name ("ECONNREFUSED"), or NULL. Glibc only declares
 /// strerrorname_np under _GNU_SOURCE, which Swift's Glibc module does not set.

@@ -3,10 +3,10 @@ import TCPLabNetlink
 
 /// How many segments of each kind the kernel dropped, summed from the drop rules' counters
 /// (their comments name the kind: "drop synack:2 #1").
-struct DropReport: Encodable {
-    var dropped: [String: UInt64]
+public struct DropReport: Encodable, Sendable {
+    public var dropped: [String: UInt64]
 
-    init(counters: [NFTRuleCounter], plan: FaultPlan) {
+    public init(counters: [NFTRuleCounter], plan: FaultPlan) {
         var dropped: [String: UInt64] = [:]
         for spec in plan.drops { dropped[spec.kind.rawValue] = 0 }
         for counter in counters {
@@ -18,7 +18,7 @@ struct DropReport: Encodable {
         self.dropped = dropped
     }
 
-    var summary: String {
+    public var summary: String {
         guard !dropped.isEmpty else { return "nothing was dropped" }
         return "dropped " + dropped.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
     }

@@ -8,15 +8,15 @@ import TCPLabNetlink
 /// because the queue already held `--queue-capacity` segments or the reader's socket buffer was
 /// full (NFQA_CFG_F_FAIL_OPEN). The kernel keeps no count of those: it is the rules' counters
 /// minus what the reader received.
-struct DelayReport: Encodable {
-    var delayed: [String: Int]
-    var duplicated: [String: Int]
-    var copiesSent: Int
-    var failedOpen: UInt64
-    var releasedAtExit: Int
-    var queueNumber: UInt16
+public struct DelayReport: Encodable, Sendable {
+    public var delayed: [String: Int]
+    public var duplicated: [String: Int]
+    public var copiesSent: Int
+    public var failedOpen: UInt64
+    public var releasedAtExit: Int
+    public var queueNumber: UInt16
     /// Release time minus deadline: p50, p99, max, in µs.
-    var latenessMicroseconds: [String: Double]?
+    public var latenessMicroseconds: [String: Double]?
 
     enum CodingKeys: String, CodingKey {
         case delayed, duplicated
@@ -57,7 +57,7 @@ struct DelayReport: Encodable {
     private static func micro(_ nanoseconds: UInt64) -> Double { (Double(nanoseconds) / 100).rounded() / 10 }
 
     /// "delayed 1 synack; duplicated 1 syn (1 copy sent); 0 passed undelayed (queue full); late by p50 0.06 ms, p99 0.2 ms"
-    var summary: String {
+    public var summary: String {
         func counts(_ table: [String: Int]) -> String {
             table.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
         }
@@ -74,6 +74,7 @@ struct DelayReport: Encodable {
 }
 
 /// The JSON line: `{"queue":{...}}`.
-struct DelayReportLine: Encodable {
-    var queue: DelayReport
+public struct DelayReportLine: Encodable {
+    public var queue: DelayReport
+    public init(queue: DelayReport) { self.queue = queue }
 }

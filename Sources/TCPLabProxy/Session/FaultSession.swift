@@ -1,0 +1,153 @@
+import TCPLabFault
+import TCPLabNetlink
+import TCPLabObserve
+import TCPLabSystem
+
+/// One fault run: enter the namespace, install the table, relay and watch until told to stop,
+/// then report and remove the table. The table is owned by the netlink socket
+/// (NFT_TABLE_F_OWNER), so the kernel removes it even if the process is killed.
+///
+/// `run` takes the calling thread: setns(2) is per thread, so the faultproxy command calls it on
+/// its only thread and the library on a thread of the session's own.
+public struct FaultSession {
+    public var plan: FaultPlan
+    public var scope: FaultScope
+    public var netns: NamespaceReference?
+    /// Stop by itself after this long (nil: until the stop request).
+    public var duration: Duration?
+    public var watch: Watch?
+    /// Most segments delays and duplicates hold at once (NFQA_CFG_QUEUE_MAXLEN); beyond, fail-open.
+    public var queueCapacity: UInt32
+
+    /// What to watch.
+    public struct Watch: Sendable {
+        public var group: UInt16
+        public var states: Bool
+        /// Keep whole packets (up to `snaplen`) for a pcap, not just the headers.
+        public var pcap: Bool
+        /// Bytes of each packet the pcap keeps (nil: whole packets).
+        public var snaplen: UInt32?
+        /// Other namespaces whose sockets' states join the timeline (the other end's host).
+        public var stateNamespaces: [NamespaceReference]
+
+        public init(group: UInt16, states: Bool, pcap: Bool = false, snaplen: UInt32? = nil, stateNamespaces: [NamespaceReference] = []) {
+            self.group = group
+            self.states = states
+            self.pcap = pcap
+            self.snaplen = snaplen
+            self.stateNamespaces = stateNamespaces
+        }
+    }
+
+    public init(plan: FaultPlan, scope: FaultScope, netns: NamespaceReference? = nil, duration: Duration? = nil,
+                watch: Watch? = nil, queueCapacity: UInt32 = 1024) {
+        self.plan = plan
+        self.scope = scope
+        self.netns = netns
+        self.duration = duration
+        self.watch = watch
+        self.queueCapacity = queueCapacity
+    }
+
+    private static let stopToken: UInt64 = 1 << 60
+    private static let logToken: UInt64 = 1 << 59
+    private static let traceToken: UInt64 = 1 << 57
+
+    public func run(stop: some StopRequest, output: some FaultSessionOutput) throws {
+        if let netns { try NetworkNamespace.enter(netns) }
+        guard NetworkNamespace.hasNetAdminCapability() else {
+            throw NFTablesError.needsCapNetAdmin(call: "faultproxy")
+        }
+        // Bind the NFLOG group before the rules exist, so the first segment is already seen.
+        let observer = try watch.map { try ObservationSession(port: plan.port, group: $0.group, states: $0.states, pcap: $0.pcap,
+                                                              pcapSnapshotLength: max(ObservationSession.headerBytes, $0.snaplen ?? 0xFFFF),
+                                                              stateNamespaces: $0.stateNamespaces, kernelEvents: true) }
+        defer { observer?.close() }
+        if let reason = observer?.kernelEventsUnavailable {
+            output.notice("no kernel tracepoints (\(reason)); socket states come from sock_diag polls only")
+        }
+        let nftables = try NFTablesClient()
+        // Delays, duplicates and drops of this host's own segments: bind the queue before the
+        // rules can send segments to it.
+        var livePlan = plan
+        let delays = try plan.queuedFaults.isEmpty && plan.drops.isEmpty ? nil : startDelays(&livePlan, nftables, output)
+        let table = try livePlan.linearize()
+        try nftables.install(table)
+        defer { try? nftables.deleteTable(family: table.family, name: table.name) }
+
+        let epoll = try Epoll()
+        defer { epoll.close() }
+        try epoll.add(stop.descriptor, events: .readable, token: Self.stopToken)
+        if let observer { try epoll.add(observer.logDescriptor, events: .readable, token: Self.logToken) }
+        if let trace = observer?.traceDescriptor { try epoll.add(trace, events: .readable, token: Self.traceToken) }
+        try delays?.register(with: epoll)
+        var relay: Relay?
+        if case .relay(let listen, let upstream, _) = scope {
+            relay = try Relay(listen: listen, upstream: upstream, epoll: epoll, log: { output.notice($0) })
+        }
+        defer { relay?.closeAll() }
+        output.installed(table, scope: scope)
+
+        try loop(epoll, stop, observer, delays, relay, output)
+        // What is still held goes on now, while the table (and its release chain) still logs it.
+        delays?.releaseAll()
+        // The kernel's own count of what it logged, then every record of it that can still come.
+        let counters = try nftables.ruleCounters(family: table.family, table: table.name)
+        var capture: TimelineCapture?
+        if let observer {
+            let (segments, kernelEvents, completeness) = try observer.finish(counters: counters)
+            output.segments(segments)
+            output.kernel(kernelEvents)
+            capture = completeness
+        }
+        let delayReport = delays.flatMap { plan.queuedFaults.isEmpty ? nil : DelayReport(engine: $0, counters: counters, plan: livePlan) }
+        try output.finished(FaultSessionEnding(watch: observer, capture: capture, drops: DropReport(counters: counters, plan: plan),
+                                               delays: delayReport))
+    }
+
+    private func loop(_ epoll: Epoll, _ stop: some StopRequest, _ observer: ObservationSession?, _ delays: DelayEngine?,
+                      _ relay: Relay?, _ output: some FaultSessionOutput) throws {
+        let deadline = duration.map { MonotonicClock.now() + UInt64($0.totalNanoseconds) }
+        while true {
+            var timeout: Int32 = -1
+            if let deadline {
+                let now = MonotonicClock.now()
+                if now >= deadline { return }
+                timeout = Int32(min((deadline - now + 999_999) / 1_000_000, UInt64(Int32.max)))
+            }
+            // sock_diag has no events: poll the states every few milliseconds while watching them.
+            if watch?.states == true { timeout = timeout < 0 ? 5 : min(timeout, 5) }
+            // The queue first: a delay's hold is timed from when it reads the segment, so the
+            // timeline line the same segment logged must not come before it.
+            let ready = try epoll.wait(timeoutMilliseconds: timeout)
+            let queueFirst = ready.filter { delays?.handles($0.0) == true } + ready.filter { delays?.handles($0.0) != true }
+            for (token, events) in queueFirst {
+                if token == Self.stopToken {
+                    if stop.consume() { return }
+                } else if token == Self.logToken, let observer {
+                    output.segments(try observer.drainLog())
+                } else if token == Self.traceToken, let observer {
+                    output.kernel(observer.drainTrace())
+                } else if let delays, delays.handles(token) {
+                    try delays.handle(token)
+                } else if let relay, relay.handles(token) {
+                    relay.handle(token, events)
+                }
+            }
+            if let observer { output.states(try observer.pollStates()) }
+        }
+    }
+
+    /// Binds the queue and picks the queue statement this kernel has; says which when delays or
+    /// duplicates use it (drops only queue this host's own segments, silently).
+    private func startDelays(_ plan: inout FaultPlan, _ nftables: NFTablesClient, _ output: some FaultSessionOutput) throws -> DelayEngine {
+        plan.nativeQueue = try nftables.supportsNativeQueue()
+        let engine = try DelayEngine(plan: plan, queueCapacity: queueCapacity, log: { output.notice($0) })
+        plan.queueNumber = engine.queueNumber
+        guard !plan.queuedFaults.isEmpty else { return engine }
+        output.notice(plan.nativeQueue
+            ? "queueing delayed/duplicated segments to NFQUEUE \(plan.queueNumber) with the native nft queue statement"
+            : "queueing delayed/duplicated segments to NFQUEUE \(plan.queueNumber) with the x_tables NFQUEUE target (nft_compat; this kernel has no native nft queue)")
+        return engine
+    }
+}
