@@ -160,3 +160,11 @@ public struct Toxic: Sendable, Equatable {
         return copy
     }
 }
+
+extension Toxic {
+    /// Segment toxics speak the CLI's vocabulary; their attributes must make a valid CLI spec.
+    func validateSegment() throws(APIError) {
+        guard type.isSegmentToxic else { return }
+        try SegmentPlanner.validate(self)
+    }
+}

@@ -70,7 +70,6 @@ final class ManagedProxy: @unchecked Sendable {
     /// The toxics changed: every live connection looks at them now.
     func toxicsChanged() {
         for connection in connections.withLock({ Array($0.values) }) { connection.poke() }
-        segments.apply(board.all)
     }
 
     private func forget(_ connection: ProxyConnection) {

@@ -81,6 +81,7 @@ public final class ProxyRegistry: Sendable {
         proxies.withLock { all in
             for proxy in all.values {
                 try? proxy.board.replaceAll { $0.removeAll() }
+                try? proxy.segments.apply([])
                 proxy.toxicsChanged()
                 try? proxy.start()
             }
@@ -112,6 +113,7 @@ public final class ProxyRegistry: Sendable {
         try withProxy(name) { (proxy) throws(APIError) in
             try proxy.board.replaceAll { (list) throws(APIError) in
                 guard !list.contains(where: { $0.name == toxic.name }) else { throw .toxicExists }
+                try proxy.segments.apply(list + [toxic])  // rules in before the answer; refused: nothing changes
                 list.append(toxic)
             }
             proxy.toxicsChanged()
@@ -124,7 +126,10 @@ public final class ProxyRegistry: Sendable {
             var updated: Toxic?
             try proxy.board.replaceAll { (list) throws(APIError) in
                 guard let index = list.firstIndex(where: { $0.name == toxicName }) else { throw .toxicNotFound }
-                list[index] = try list[index].patched(with: patch)
+                var changed = list
+                changed[index] = try list[index].patched(with: patch)
+                try proxy.segments.apply(changed)
+                list = changed
                 updated = list[index]
             }
             proxy.toxicsChanged()
@@ -137,6 +142,7 @@ public final class ProxyRegistry: Sendable {
             try proxy.board.replaceAll { (list) throws(APIError) in
                 guard let index = list.firstIndex(where: { $0.name == toxicName }) else { throw .toxicNotFound }
                 list.remove(at: index)
+                try? proxy.segments.apply(list)
             }
             proxy.toxicsChanged()
         }
