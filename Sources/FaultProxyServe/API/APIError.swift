@@ -32,9 +32,11 @@ struct GoFieldReader {
     let goStruct: String
     var pathPrefix = ""
 
-    init(_ value: JSONValue, goStruct: String, pathPrefix: String = "") throws(APIError) {
+    /// `goStruct`: the struct's name in field errors ("Proxy"); `goValueType`: the type's name
+    /// when the whole body is of the wrong kind ("toxiproxy.Proxy").
+    init(_ value: JSONValue, goStruct: String, goValueType: String? = nil, pathPrefix: String = "") throws(APIError) {
         guard case .object(let fields) = value else {
-            throw .badBody("json: cannot unmarshal \(value.goKind) into Go value of type \(goStruct)")
+            throw .badBody("json: cannot unmarshal \(value.goKind(into: "struct")) into Go value of type \(goValueType ?? goStruct)")
         }
         object = fields
         self.goStruct = goStruct
@@ -47,7 +49,7 @@ struct GoFieldReader {
     }
 
     func mismatch(_ key: String, _ found: JSONValue, _ goType: String) -> APIError {
-        .badBody("json: cannot unmarshal \(found.goKind) into Go struct field \(goStruct).\(pathPrefix)\(key) of type \(goType)")
+        .badBody("json: cannot unmarshal \(found.goKind(into: goType)) into Go struct field \(goStruct).\(pathPrefix)\(key) of type \(goType)")
     }
 
     func string(_ key: String) throws(APIError) -> String? {

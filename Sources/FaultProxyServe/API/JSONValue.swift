@@ -77,6 +77,11 @@ public indirect enum JSONValue: Sendable, Equatable, Codable {
     public static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONValue {
         do {
             return try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+        } catch {
+            if let message = GoJSONSyntax.message(for: bytes) { throw JSONSyntaxError(message: message) }
+        }
+        do {
+            return try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
         } catch let DecodingError.dataCorrupted(context) {
             throw JSONSyntaxError(message: context.underlyingError.map { "\($0)" } ?? context.debugDescription)
         } catch {
@@ -89,16 +94,18 @@ public indirect enum JSONValue: Sendable, Equatable, Codable {
         return fields.first { $0.0 == key }?.1
     }
 
-    /// The kind Go's encoding/json names in an unmarshal error.
-    var goKind: String {
+    /// The kind Go's encoding/json names in an unmarshal error into a value of `goType`: a number
+    /// is "number", or "number 1.5" when the target is a number that cannot hold it.
+    func goKind(into goType: String) -> String {
+        let numeric = goType.hasPrefix("int") || goType.hasPrefix("float") || goType.hasPrefix("uint")
         switch self {
-        case .null: "null"
-        case .bool: "bool"
-        case .integer(let value): "number \(value)"
-        case .float(let value): "number \(JSONWriter.number(value))"
-        case .string: "string"
-        case .array: "array"
-        case .object: "object"
+        case .null: return "null"
+        case .bool: return "bool"
+        case .integer(let value): return numeric ? "number \(value)" : "number"
+        case .float(let value): return numeric ? "number \(JSONWriter.number(value))" : "number"
+        case .string: return "string"
+        case .array: return "array"
+        case .object: return "object"
         }
     }
 }

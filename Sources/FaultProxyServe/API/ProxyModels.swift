@@ -39,7 +39,7 @@ public struct ProxyRequest: Codable, Sendable, Equatable {
 
     /// Parses one proxy; `position` is the 1-based index in a populate list ("name at proxy 2").
     static func parse(_ value: JSONValue, position: Int? = nil) throws(APIError) -> ProxyRequest {
-        let reader = try GoFieldReader(value, goStruct: "proxy.Proxy")
+        let reader = try GoFieldReader(value, goStruct: "Proxy", goValueType: "toxiproxy.Proxy")
         let name = try reader.string("name") ?? ""
         let listen = try reader.string("listen") ?? ""
         let upstream = try reader.string("upstream") ?? ""
@@ -64,7 +64,7 @@ public struct ProxyUpdate: Codable, Sendable, Equatable {
     }
 
     static func parse(_ value: JSONValue) throws(APIError) -> ProxyUpdate {
-        let reader = try GoFieldReader(value, goStruct: "proxy.Proxy")
+        let reader = try GoFieldReader(value, goStruct: "Proxy", goValueType: "toxiproxy.Proxy")
         return ProxyUpdate(listen: try reader.string("listen"), upstream: try reader.string("upstream"), enabled: try reader.bool("enabled"))
     }
 }
@@ -76,7 +76,8 @@ struct PopulateBody {
     var error: APIError?
 
     var json: JSONValue {
-        let list: JSONValue = proxies.map { .array($0.map(\.json)) } ?? .null
+        // Go writes an empty slice here as null.
+        let list: JSONValue = proxies.flatMap { $0.isEmpty ? nil : JSONValue.array($0.map(\.json)) } ?? .null
         guard let error else { return .object([("proxies", list)]) }
         return .object([("error", .string(error.message)), ("status", .integer(Int64(error.status))), ("proxies", list)])
     }

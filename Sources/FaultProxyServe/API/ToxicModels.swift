@@ -133,7 +133,7 @@ public struct Toxic: Sendable, Equatable {
     /// POST /proxies/{name}/toxics, checked in toxiproxy's order: body, stream, type, (name taken:
     /// the caller), attributes.
     static func parseNew(_ value: JSONValue) throws(APIError) -> Toxic {
-        let reader = try GoFieldReader(value, goStruct: "toxics.ToxicWrapper")
+        let reader = try GoFieldReader(value, goStruct: "ToxicWrapper", goValueType: "toxics.ToxicWrapper")
         let streamText = try reader.string("stream") ?? "downstream"
         let typeText = try reader.string("type") ?? ""
         let toxicity = try reader.float("toxicity") ?? 1
@@ -149,7 +149,7 @@ public struct Toxic: Sendable, Equatable {
 
     /// PATCH: toxicity and attributes change; name, type and stream stay (as in toxiproxy).
     func patched(with value: JSONValue) throws(APIError) -> Toxic {
-        let reader = try GoFieldReader(value, goStruct: "toxics.ToxicWrapper")
+        let reader = try GoFieldReader(value, goStruct: "ToxicWrapper", goValueType: "toxics.ToxicWrapper")
         var copy = self
         if let toxicity = try reader.float("toxicity") { copy.toxicity = Float(toxicity) }
         _ = try reader.string("name")

@@ -97,19 +97,22 @@ struct ToxiproxyRoutes: Sendable {
         do throws(APIError) {
             let value = try await Self.body(request)
             guard case .array(let items) = value else {
-                throw APIError.badBody("json: cannot unmarshal \(value.goKind) into Go value of type []struct { *proxy.Proxy }")
+                throw APIError.badBody("json: cannot unmarshal \(value.goKind(into: "slice")) into Go value of type " + Self.populateGoType)
             }
             let requests = try items.enumerated().map { (index, item) throws(APIError) in
                 try ProxyRequest.parse(item, position: index + 1)
             }
             let result = registry.populate(requests)
-            answer = (result.error == nil || !result.proxies.isEmpty ? result.proxies : nil, result.error)
+            answer = (result.proxies, result.error)
         } catch {
             answer = (nil, error)
         }
         let body = PopulateBody(proxies: answer.proxies, error: answer.error).json
         return Answer.json(body, status: .init(code: answer.error?.status ?? 201))
     }
+
+    /// Go's name for populate's element type, as its unmarshal errors spell it.
+    static let populateGoType = #"[]struct { toxiproxy.Proxy; Enabled *bool "json:\"enabled\"" }"#
 
     static func body(_ request: Request) async throws(APIError) -> JSONValue {
         var request = request
