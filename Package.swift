@@ -135,6 +135,11 @@ let package = Package(
             name: "TCPLabUnitTests",
             dependencies: ["TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLab", "TCPLabCommandSupport", "TCPLabProxy"]
         ),
+        // `faultproxy serve` without sockets: the toxic chain, toxiproxy's bytes, Go's error wording.
+        .testTarget(
+            name: "FaultProxyServeUnitTests",
+            dependencies: ["FaultProxyServe"]
+        ),
         // The docker-compose judge's parsing and verdicts (no root, no Docker).
         .testTarget(
             name: "DockerJudgeTests",
