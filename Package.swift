@@ -13,15 +13,22 @@ let package = Package(
         .executable(name: "tcplab-docker-judge", targets: ["DockerJudge"]),
         // What other projects' integration tests import to set up labs and assert kernel timings.
         .library(name: "TCPLab", targets: ["TCPLab"]),
+        // Swift Testing's side: the `.tcpLab()` trait and expectations that attach the evidence.
+        .library(name: "TCPLabTesting", targets: ["TCPLabTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", exact: "0.2.0"),
+<<<<<<< HEAD
         // `faultproxy serve` only (the FaultProxyServe target): the TCPLab library never links these.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+=======
+        // `swift package generate-documentation --target TCPLab` (the DocC catalog in Sources/TCPLab).
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
+>>>>>>> main
     ],
     targets: [
         // libnftnl + libmnl as they are installed by Debian's -dev packages.
@@ -56,6 +63,9 @@ let package = Package(
             name: "TCPLabObserve",
             dependencies: ["TCPLabSystem", "TCPLabNetlink", "TCPLabFault"]
         ),
+        // The kernel's timing model (schedules from sysctls) and the one judge of observed times.
+        // Pure: Foundation at most, no system calls, so the Docker judge and tests share it.
+        .target(name: "TCPLabModel"),
         // A fault run: the table installed, the relay, delays and duplicates through NFQUEUE, the
         // timeline; what faultproxy runs on its one thread and the library on a thread of its own.
         .target(
@@ -68,8 +78,11 @@ let package = Package(
         // The library for labs and for other projects' tests.
         .target(
             name: "TCPLab",
-            dependencies: ["TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLabProxy"]
+            dependencies: ["TCPLabModel", "TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLabProxy", "TCPLabEcho"]
         ),
+
+        // `@Test(.tcpLab())`: a lab around a Swift Testing test, evidence attached on failure.
+        .target(name: "TCPLabTesting", dependencies: ["TCPLab", "TCPLabFault"]),
 
         // What every executable shares on its command line: argument types, option groups, exit codes.
         .target(
@@ -77,14 +90,17 @@ let package = Package(
             dependencies: ["TCPLabSystem", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
-        .executableTarget(
-            name: "EchoServer",
+        // The lab peers: echo-server and echo-client, as commands the executables run and labs
+        // run in-process on a thread inside a namespace.
+        .target(
+            name: "TCPLabEcho",
             dependencies: [
                 "TCPLabSystem", "TCPLabCommandSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "HeapModule", package: "swift-collections"),
             ]
         ),
+<<<<<<< HEAD
         .executableTarget(
             name: "EchoClient",
             dependencies: ["TCPLabSystem", "TCPLabCommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -100,6 +116,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+=======
+        .executableTarget(name: "EchoServer", dependencies: ["TCPLabEcho"]),
+        .executableTarget(name: "EchoClient", dependencies: ["TCPLabEcho"]),
+>>>>>>> main
         .executableTarget(
             name: "FaultProxy",
             dependencies: [
@@ -118,7 +138,7 @@ let package = Package(
         // The verdict of a docker-compose lab whose pieces ran in separate containers (Docker/compose).
         .executableTarget(
             name: "DockerJudge",
-            dependencies: ["TCPLab", "TCPLabNetlink", "TCPLabObserve", "TCPLabSystem", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["TCPLabModel", "TCPLab", "TCPLabNetlink", "TCPLabObserve", "TCPLabSystem", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Docker/Judge"
         ),
         // The benchmark suite's measuring programs (scripts/bench orchestrates them).
@@ -133,7 +153,7 @@ let package = Package(
 
         .testTarget(
             name: "TCPLabUnitTests",
-            dependencies: ["TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLab", "TCPLabCommandSupport", "TCPLabProxy"]
+            dependencies: ["TCPLabModel", "TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLab", "TCPLabCommandSupport", "TCPLabProxy"]
         ),
         // `faultproxy serve` without sockets: the toxic chain, toxiproxy's bytes, Go's error wording.
         .testTarget(
@@ -149,7 +169,7 @@ let package = Package(
         // Root + network namespaces; each test skips with a clear message without CAP_NET_ADMIN.
         .testTarget(
             name: "TCPLabIntegrationTests",
-            dependencies: ["TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLab"]
+            dependencies: ["TCPLabModel", "TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLab", "TCPLabTesting"]
         ),
     ],
     swiftLanguageModes: [.v6]

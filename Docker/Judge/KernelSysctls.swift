@@ -1,4 +1,5 @@
 import Foundation
+import TCPLabModel
 
 /// The net.ipv4 sysctls of the namespace this process runs in, read from /proc/sys. Every
 /// container of a compose lab shares the server's namespace, so these are the values the
@@ -24,14 +25,16 @@ struct KernelSysctls: Sendable {
     /// A sysctl's value; nil when this kernel does not have it (tcp_syn_linear_timeouts before 6.5).
     subscript(_ name: String) -> Int? { values[name] }
 
-    /// The model's RTO ceiling: tcp_rto_max_ms where the kernel has it (6.15+), else TCP_RTO_MAX.
-    var maximumRTO: Double { values["tcp_rto_max_ms"].map { Double($0) / 1000 } ?? RetransmissionModelDefaults.maximumRTO }
+    /// The timing model's inputs (TCPLabModel, the same the in-process labs use); sysctls not read
+    /// here take the documented defaults.
+    var kernel: KernelParameters {
+        KernelParameters(reading: { key in
+            let name = key.hasPrefix("net.ipv4.") ? String(key.dropFirst("net.ipv4.".count)) : key
+            return values[name].map(String.init)
+        })
+    }
 
     func describe(_ keys: [String]) -> String {
         keys.map { "\($0)=\(values[$0].map(String.init) ?? "absent")" }.joined(separator: " ")
     }
-}
-
-enum RetransmissionModelDefaults {
-    static let maximumRTO = 120.0
 }

@@ -61,9 +61,8 @@ struct LabJudge {
             let hold = Self.holdSeconds(results.text("client.cmd")) ?? 0
             let retransmitted = synAckSchedule.retransmissions.filter { $0 < hold }
             // Sampled from outside the peers: each end of the span is known to within one sampling gap.
-            let sampling = TimingTolerance(absoluteSeconds: 2 * (watched?.largestGap ?? 0.05), fractionOfGap: 0.02)
             verdict.time("server in SYN_RECV until the data arrives (sampled every ≤ \(Int((watched?.largestGap ?? 0) * 1000)) ms)",
-                         expected: hold, observed: watched?.span, timers: [], tolerance: sampling)
+                         expected: hold, observed: watched?.span, timers: [], resolution: 2 * (watched?.largestGap ?? 0.05), tolerance: tolerance)
             // The first ACK, and the client's re-ACK of each SYN-ACK the server retransmits while the client holds.
             let acks = 1 + retransmitted.count
             try finishFaultProxy(&verdict, expecting: ["handshake-ack": acks...acks])
@@ -80,7 +79,7 @@ struct LabJudge {
             let dropped = 2
             let timers = (0..<dropped).map { rto * Double(1 << $0) }
             let latest = timers.reduce(0, +)
-            let allowed = tolerance.allowance(gapSeconds: latest, timers: timers)
+            let allowed = tolerance.allowance(timers: timers)
             let appeared = waitForState(.client, "TIME_WAIT", from: clientEnded, within: latest + 3)
             verdict.add("client reaches TIME_WAIT once its 3rd FIN passes (after close())",
                         predicted: "≤ +\(TimingTolerance.format(latest)) s + \(TimingTolerance.format(allowed))",
@@ -99,7 +98,7 @@ struct LabJudge {
             // TCP_TIMEWAIT_LEN is compiled in (60 s); sock_diag gives the time left in ms.
             let length = 60.0
             let remaining = sockets.first?.timerSeconds
-            let allowed = tolerance.allowance(gapSeconds: length, timers: [length])
+            let allowed = tolerance.allowance(timers: [length])
             let expected = length - since
             verdict.add("TIME_WAIT timer left, \(TimingTolerance.format(since)) s after close()",
                         predicted: "\(TimingTolerance.format(expected)) s ± \(TimingTolerance.format(allowed))",
@@ -109,10 +108,9 @@ struct LabJudge {
         case .closeWaitLeak:
             verdict.expectSuccess(client)
             let finTimeout = Double(parameters["tcp_fin_timeout"] ?? 60)
-            let sampling = TimingTolerance(absoluteSeconds: 2 * (finWait2?.largestGap ?? 0.05) + tolerance.absoluteSeconds,
-                                           fractionOfGap: tolerance.fractionOfGap)
             verdict.time("client in FIN_WAIT_2 (orphaned: tcp_fin_timeout; sampled every ≤ \(Int((finWait2?.largestGap ?? 0) * 1000)) ms)",
-                         expected: finTimeout, observed: finWait2?.span, timers: [finTimeout], tolerance: sampling)
+                         expected: finTimeout, observed: finWait2?.span, timers: [finTimeout],
+                         resolution: 2 * (finWait2?.largestGap ?? 0.05), tolerance: tolerance)
             let closeWait = census.count(.server, state: "CLOSE_WAIT")
             verdict.add("server sockets still in CLOSE_WAIT after that", predicted: "1", observed: String(closeWait),
                         passed: closeWait == 1)
@@ -151,7 +149,7 @@ struct LabJudge {
         let timers = (0..<dropped).map { rto * Double(1 << $0) }
         for n in 1...dropped where n < fins.count {
             let bound = timers.prefix(n).reduce(0, +)
-            let allowed = tolerance.allowance(gapSeconds: bound, timers: Array(timers.prefix(n)))
+            let allowed = tolerance.allowance(timers: Array(timers.prefix(n)))
             let observed = fins[n].time - fins[0].time
             verdict.add("FIN retransmission \(n) after the first FIN (RTO \(TimingTolerance.format(rto)) s, TCP_INFO)",
                         predicted: "≤ +\(TimingTolerance.format(bound)) s + \(TimingTolerance.format(allowed))",
@@ -161,7 +159,7 @@ struct LabJudge {
         if fins.count == dropped + 1, let first = fins.first, let passing = fins.last {
             let expected = passing.time - first.time
             let gap = serverEstablished?.largestGap ?? 0.05
-            let allowed = 2 * gap + tolerance.absoluteSeconds
+            let allowed = tolerance.allowance(timers: [], resolutionSeconds: 2 * gap)
             let observed = serverEstablished.map { $0.gone.timeIntervalSince1970 - first.time }
             verdict.add("server leaves ESTABLISHED when FIN \(dropped + 1) arrives (after the first FIN; sampled every ≤ \(Int(gap * 1000)) ms)",
                         predicted: "+\(TimingTolerance.format(expected)) s ± \(TimingTolerance.format(allowed))",
@@ -184,15 +182,9 @@ struct LabJudge {
 
     // MARK: the model, from this namespace's sysctls
 
-    var synSchedule: RetransmissionSchedule {
-        RetransmissionModel.syn(synRetries: parameters["tcp_syn_retries"] ?? 6,
-                                linearTimeouts: parameters["tcp_syn_linear_timeouts"] ?? 0,
-                                maximumRTO: parameters.maximumRTO)
-    }
+    var synSchedule: RetransmissionSchedule { parameters.kernel.syn }
 
-    var synAckSchedule: RetransmissionSchedule {
-        RetransmissionModel.synAck(synackRetries: parameters["tcp_synack_retries"] ?? 5, maximumRTO: parameters.maximumRTO)
-    }
+    var synAckSchedule: RetransmissionSchedule { parameters.kernel.synAck }
 
     var keepaliveSettings: (Double, Double, Int) {
         if let keepalive { return (keepalive.idle, keepalive.interval, keepalive.count) }
@@ -328,16 +320,17 @@ extension Verdict {
             passed: client.error == errno)
     }
 
-    /// A timing row judged with packetdrill's rule plus the timer wheel's granularity for `timers`.
-    mutating func time(_ what: String, expected: Double, observed: Double?, timers: [Double], tolerance: TimingTolerance) {
-        let allowed = tolerance.allowance(gapSeconds: expected, timers: timers)
+    /// A timing row judged by the one judge (TCPLabModel's `TimingTolerance.judge`) for the
+    /// `timers` leading to it; `resolution` for an observation that is itself sampled.
+    mutating func time(_ what: String, expected: Double, observed: Double?, timers: [Double], resolution: Double = 0,
+                       tolerance: TimingTolerance) {
+        let judgement = tolerance.judge(what, expected: expected, observed: observed, timers: timers, resolutionSeconds: resolution)
         guard let observed else {
             add(what, predicted: "+\(TimingTolerance.format(expected)) s", observed: "never", passed: false)
             return
         }
-        let failure = tolerance.check(what, expected: expected, observed: observed, timers: timers)
-        add(what, predicted: "+\(TimingTolerance.format(expected)) s ± \(TimingTolerance.format(allowed))",
-            observed: "+\(TimingTolerance.format(observed)) s", passed: failure == nil, note: failure)
+        add(what, predicted: "+\(TimingTolerance.format(expected)) s \(judgement.window)",
+            observed: "+\(TimingTolerance.format(observed)) s", passed: judgement.passed, note: judgement.failure)
     }
 }
 

@@ -101,7 +101,7 @@ final class JudgeParsingTests: XCTestCase {
         let sysctls = KernelSysctls.read(root: root)
         XCTAssertEqual(sysctls["tcp_syn_retries"], 2)
         XCTAssertNil(sysctls["tcp_syn_linear_timeouts"], "absent on this kernel")
-        XCTAssertEqual(sysctls.maximumRTO, 120)
+        XCTAssertEqual(sysctls.kernel.rtoMax, 120)
         XCTAssertEqual(sysctls.describe(["tcp_syn_retries", "tcp_syn_linear_timeouts"]), "tcp_syn_retries=2 tcp_syn_linear_timeouts=absent")
     }
 

@@ -1,6 +1,9 @@
 import Foundation
+import Synchronization
 import TCPLabFault
 import TCPLabObserve
+import TCPLabProxy
+import TCPLabEcho
 import TCPLabSystem
 
 /// One lab for a test or a catalogue entry: a fresh network namespace with its sysctls, the
@@ -24,13 +27,25 @@ public final class Lab: @unchecked Sendable {
     public let router: LabHost?
     /// The packetdrill-style rule every assertion uses.
     public var tolerance: TimingTolerance
+    /// The server's port, this lab's alone in the process (`LabPorts`): the default of every
+    /// peer and fault call, so the tracepoints of two labs at once stay apart.
+    public let port: UInt16 = LabPorts.next()
+    /// How `echoServer`, `echoClient` and `startClient` run the peers (default: in-process).
+    public var peers: Peers
     private let network: TwoHostNetwork?
-    private var processes: [LabProcess] = []
-    private let lock = NSLock()
+    var processes: [LabProcess] = []
+    var faultRuns: [FaultProxyRun] = []
+    /// Where each fault run keeps a headers-only pcap for `evidence()` (nil: no pcap unless asked).
+    public var evidenceDirectory: String?
+    /// The lab a `.tcpLab` test trait made for the running test (TCPLabTesting).
+    @TaskLocal public static var current: Lab?
+    let lock = NSLock()
 
-    public init(prefix: String = "tcplab-lab", tolerance: TimingTolerance = .forTick(), topology: LabTopology = .loopback) throws {
+    public init(prefix: String = "tcplab-lab", tolerance: TimingTolerance = .forTick(), topology: LabTopology = .loopback,
+                peers: Peers = .inProcess) throws {
         self.topology = topology
         self.tolerance = tolerance
+        self.peers = peers
         switch topology {
         case .loopback:
             let namespace = try LabNamespace(prefix: prefix)
@@ -45,6 +60,11 @@ public final class Lab: @unchecked Sendable {
     }
 
     deinit { close() }
+
+    /// Whether this process can make labs: network namespaces and nftables need root.
+    public static var isPrivileged: Bool { geteuid() == 0 }
+    /// What to say when it cannot.
+    public static let privilegeHint = "TCPLab labs need root (network namespaces, nftables): run the tests as root, e.g. `sudo swift test`"
 
     /// The server's namespace: on loopback the lab's only one.
     public var namespace: LabNamespace { server.namespace }
@@ -67,9 +87,13 @@ public final class Lab: @unchecked Sendable {
     public enum End: Sendable { case client, server }
     public func host(_ end: End) -> LabHost { end == .client ? client : server }
 
+    /// The faults installed so far (stopped ones too), in order.
+    public var faults: [FaultProxyRun] { lock.withLock { faultRuns } }
+
     /// Stops every process the lab started and deletes the namespaces. Safe to call twice.
     public func close() {
-        let started = lock.withLock { processes }
+        let (started, faults) = lock.withLock { (processes, faultRuns) }
+        for fault in faults.reversed() { fault.stop() }
         for process in started.reversed() { process.stop(grace: 1) }
         for host in hosts.reversed() {
             host.namespace.delete()
@@ -106,58 +130,6 @@ public final class Lab: @unchecked Sendable {
                     .trimmingCharacters(in: .whitespacesAndNewlines)
             })
         }) ?? KernelParameters(namespace: namespace)
-    }
-
-    // MARK: peers
-
-    /// Starts echo-server (with `--json`) and waits until it listens.
-    @discardableResult
-    public func echoServer(port: UInt16 = 7000, _ options: [String] = []) throws -> LabProcess {
-        let server = try start([try LabBinaries.path("echo-server"), "--json", "--host", serverAddress, "--port", String(port)] + options)
-        try server.awaitListening()
-        return server
-    }
-
-    /// Runs echo-client (with `--json`) to completion and returns its report.
-    public func echoClient(port: UInt16 = 7000, _ options: [String] = [], timeout: Double = 600) throws -> ClientResult {
-        let started = Date()
-        let result = try client.namespace.run([try LabBinaries.path("echo-client"), "--json", "--host", serverAddress, "--port", String(port)]
-                                              + options, timeout: timeout, check: false)
-        return ClientResult(status: result.status, standardOutput: result.standardOutput, standardError: result.standardError,
-                            wallSeconds: Date().timeIntervalSince(started), tolerance: tolerance)
-    }
-
-    /// Starts echo-client in the background (for clients that hold, or several at once).
-    public func startClient(port: UInt16 = 7000, _ options: [String] = []) throws -> LabProcess {
-        try start([try LabBinaries.path("echo-client"), "--json", "--host", serverAddress, "--port", String(port)] + options, on: .client)
-    }
-
-    /// The result of a client started with `startClient`, once it has exited.
-    public func clientResult(_ process: LabProcess, timeout: Double = 600) throws -> ClientResult {
-        guard let status = process.wait(timeout: timeout) else { throw LabError.timedOut("echo-client still running after \(timeout) s") }
-        return ClientResult(status: status, standardOutput: process.standardOutput, standardError: process.standardError,
-                            wallSeconds: 0, tolerance: tolerance)
-    }
-
-    /// Starts faultproxy in transparent mode on `port`, with the timeline and socket states on,
-    /// and waits until its rules are in. `drop` are its `--drop` specs ("synack:2"); none only watches.
-    public func faultproxy(drop: String..., from: Endpoint? = nil, port: UInt16 = 7000, options: [String] = [],
-                           pcap: String? = nil) throws -> FaultProxyRun {
-        try faultproxy(drops: drop, from: from, port: port, options: options, pcap: pcap)
-    }
-
-    public func faultproxy(drops: [String], from: Endpoint? = nil, port: UInt16 = 7000, options: [String] = [],
-                           pcap: String? = nil) throws -> FaultProxyRun {
-        var arguments = [try LabBinaries.path("faultproxy"), "--target", String(port), "--timeline", "json", "--states",
-                         "--log-group", String(port)]
-        // faultproxy sits with the server; the client's sockets are in a namespace of their own.
-        if client.namespace !== server.namespace { arguments += ["--states-netns", client.namespace.name] }
-        for spec in drops { arguments += ["--drop", spec] }
-        if let from { arguments += ["--from", from.rawValue] }
-        if let pcap { arguments += ["--pcap", pcap] }
-        let process = try start(arguments + options)
-        try process.awaitRulesInstalled()
-        return FaultProxyRun(process: process, tolerance: tolerance)
     }
 
     /// Starts any program on the server's host (or the client's); it is stopped with the lab.

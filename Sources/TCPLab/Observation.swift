@@ -4,51 +4,19 @@ import TCPLabNetlink
 import TCPLabObserve
 import TCPLabSystem
 
-/// A faultproxy run with its timeline: the fault stays installed until `stop()`.
-public final class FaultProxyRun: @unchecked Sendable {
-    public let process: LabProcess
-    public let tolerance: TimingTolerance
-
-    init(process: LabProcess, tolerance: TimingTolerance) {
-        self.process = process
-        self.tolerance = tolerance
-    }
-
-    /// What faultproxy has reported so far (it prints each segment and state change at once).
-    public func observation() -> Observation {
-        Observation(jsonLines: process.standardOutput, tolerance: tolerance)
-    }
-
-    /// Waits until `condition` holds for the observation so far, or `timeout` passes.
-    @discardableResult
-    public func wait(timeout: Double, until condition: (Observation) -> Bool) -> Observation {
-        let deadline = Date().addingTimeInterval(timeout)
-        var current = observation()
-        while !condition(current), Date() < deadline, process.isRunning {
-            usleep(10_000)
-            current = observation()
-        }
-        return current
-    }
-
-    /// Removes the fault (SIGINT: faultproxy deletes its table) and returns the whole observation.
-    @discardableResult
-    public func stop() -> Observation {
-        process.signal(SIGINT)
-        if process.wait(timeout: 10) == nil { process.stop() }
-        return observation()
-    }
-}
-
 /// The segments and socket states of a lab, as faultproxy's `--timeline json --states` reported them.
 public struct Observation: Sendable {
     public var events: [TimelineEvent]
     public var transitions: [SocketTransition]
+    /// The kernel's own tracepoints (state changes, retransmissions, resets) of the watched port.
+    public var kernelEvents: [KernelEvent]
     public var tolerance: TimingTolerance
 
-    public init(events: [TimelineEvent], transitions: [SocketTransition], tolerance: TimingTolerance = .forTick()) {
+    public init(events: [TimelineEvent], transitions: [SocketTransition], kernelEvents: [KernelEvent] = [],
+                tolerance: TimingTolerance = .forTick()) {
         self.events = events
         self.transitions = transitions
+        self.kernelEvents = kernelEvents
         self.tolerance = tolerance
     }
 
@@ -56,6 +24,7 @@ public struct Observation: Sendable {
     public init(jsonLines text: String, tolerance: TimingTolerance = .forTick()) {
         var events: [TimelineEvent] = []
         var transitions: [SocketTransition] = []
+        var kernelEvents: [KernelEvent] = []
         let decoder = JSONDecoder()
         for line in text.split(separator: "\n") where line.hasPrefix("{") {
             let data = Data(line.utf8)
@@ -63,11 +32,13 @@ public struct Observation: Sendable {
                 if let state = try? decoder.decode(StateLine.self, from: data), let transition = state.transition {
                     transitions.append(transition)
                 }
+            } else if line.contains("\"type\":\"kernel\"") {
+                if let event = try? decoder.decode(KernelLine.self, from: data).kernelEvent { kernelEvents.append(event) }
             } else if let event = try? decoder.decode(TimelineEvent.self, from: data) {
                 events.append(event)
             }
         }
-        self.init(events: events, transitions: transitions, tolerance: tolerance)
+        self.init(events: events, transitions: transitions, kernelEvents: kernelEvents, tolerance: tolerance)
     }
 
     // MARK: queries
@@ -96,27 +67,31 @@ public struct Observation: Sendable {
         }
     }
 
-    /// The first time a socket of `side` entered `state` ("CLOSED" when it vanished), µs since the epoch.
+    /// The first time a socket of `side` entered `state` ("CLOSED" when it was gone), µs since the
+    /// epoch: the tracepoint's time where there is one (`stateSteps`), else sock_diag's.
     public func firstTime(_ side: Endpoint, entered state: String, after origin: Int64 = 0) -> Int64? {
-        transitions.first { $0.side == side && ($0.state?.description ?? "CLOSED") == state && $0.timeUnixMicroseconds >= origin }?
+        if kernelEvents.contains(where: { $0.name == .stateChange && $0.side == side }) {
+            return sockets(side).compactMap { socket in
+                stateSteps(side, local: socket.local, remote: socket.remote)
+                    .first { $0.state == state && $0.timeUnixMicroseconds >= origin }?.timeUnixMicroseconds
+            }.min()
+        }
+        return transitions.first { $0.side == side && ($0.state?.description ?? "CLOSED") == state && $0.timeUnixMicroseconds >= origin }?
             .timeUnixMicroseconds
     }
 
     /// The distinct state names a side went through, in order ("SYN_SENT", "ESTABLISHED", ..., "CLOSED").
+    /// The tracepoint's states where faultproxy recorded them, TIME_WAIT from sock_diag (`stateSteps`).
     public func statePath(_ side: Endpoint, localPort: UInt16? = nil) -> [String] {
-        var path: [String] = []
-        for change in states(side, localPort: localPort) {
-            let name = change.state?.description ?? "CLOSED"
-            if path.last != name { path.append(name) }
-        }
-        return path
+        stateSteps(side, localPort: localPort).map(\.state)
     }
 
     /// The ladder diagram, offsets from `origin` (default: the first thing seen): text
     /// (TCPLabObserve.LadderView), a self-contained SVG picture, or a Mermaid sequenceDiagram,
     /// e.g. to attach to a failing test.
     public func ladder(_ format: LadderFormat = .text, title: String? = nil, colour: Bool = false, origin: Int64? = nil) -> String {
-        format.render(events: events, transitions: transitions, title: title, colour: colour, originUnixMicroseconds: origin)
+        format.render(events: events, transitions: transitions, kernelEvents: kernelEvents, title: title, colour: colour,
+                      originUnixMicroseconds: origin)
     }
 
     // MARK: assertions
@@ -141,18 +116,19 @@ public struct Observation: Sendable {
         }
     }
 
-    /// Throws unless the segments of `kind` from `sender` go out at `expected` offsets (from the
-    /// first of them), each within the tolerance for the timers that lead to it.
+    /// Throws unless each segment of `kind` from `sender` goes out one timer (the schedule's
+    /// timeout) after the one before it as observed: the one judge, packetdrill-style.
     public func assertSchedule(_ kind: SegmentKind, from sender: Endpoint, expected: RetransmissionSchedule, connection: Int = 0) throws {
         let sent = segments(kind, from: sender, connection: connection)
         guard let first = sent.first else { throw TimingMismatch("no \(kind.rawValue) from the \(sender.rawValue) at all") }
-        let observed = offsets(Array(sent.dropFirst()), from: first.timeUnixMicroseconds)
-        for (index, at) in expected.retransmissions.enumerated() {
-            guard index < observed.count else {
-                throw TimingMismatch("expected \(kind.rawValue) retransmission \(index + 1) at +\(at) s, but only \(observed.count) were sent")
+        let observed = offsets(sent, from: first.timeUnixMicroseconds)
+        for index in expected.retransmissions.indices {
+            guard index + 1 < observed.count else {
+                throw TimingMismatch("expected \(kind.rawValue) retransmission \(index + 1) at +\(expected.retransmissions[index]) s, but only \(observed.count - 1) were sent")
             }
-            try tolerance.assertTime("\(kind.rawValue) retransmission \(index + 1)", expected: at, observed: observed[index],
-                                     timers: expected.timeouts(untilRetransmission: index))
+            let judgement = tolerance.judge("\(kind.rawValue) retransmission \(index + 1)", after: observed[index],
+                                            timer: expected.timeouts[index], observed: observed[index + 1])
+            if let failure = judgement.failure { throw TimingMismatch(failure) }
         }
     }
 }

@@ -65,7 +65,8 @@ public final class ObservationSession {
         -> (segments: [TimelineEvent], kernelEvents: [KernelEvent], capture: TimelineCapture) {
         let logged = FaultPlan.loggedSegments(counters)
         let segments = try drainLog(expecting: logged)
-        return (segments, drainTrace(), TimelineCapture(logged: logged, received: receivedRecords))
+        let drift = tracer.map { TraceClockMapping.now().offsetMicroseconds - $0.clock.offsetMicroseconds }
+        return (segments, drainTrace(), TimelineCapture(logged: logged, received: receivedRecords, traceClockDriftMicroseconds: drift))
     }
 
     public var events: [TimelineEvent] { builder.events }

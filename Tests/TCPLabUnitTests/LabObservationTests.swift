@@ -50,7 +50,7 @@ final class LabObservationTests: XCTestCase {
                                   standardError: "", wallSeconds: 1.6, tolerance: .forTick())
         XCTAssertNoThrow(try result.assertFailed("ETIMEDOUT", after: 1.5))
         XCTAssertThrowsError(try result.assertFailed("ETIMEDOUT", after: 1.0)) { error in
-            XCTAssertEqual("\(error)", "expected ETIMEDOUT at +1.000 s but it happened at +1.512 s; tolerance 0.052 s")  // 32 ms wheel lateness of the 1 s timer + max(8 ms, 2% of 1 s)
+            XCTAssertEqual("\(error)", "expected ETIMEDOUT at +1.000 s but it happened at +1.512 s (late by 0.512 s); tolerance −0.004/+0.046 s")  // 32 ms wheel lateness of the 1 s timer + max(8 ms, 2% of 1 s)
         }
         XCTAssertThrowsError(try result.assertConnect(after: 1.5))
     }

@@ -30,6 +30,26 @@ public struct KernelEvent: Sendable, Equatable {
     public var oldState: TCPState?
     public var newState: TCPState?
 
+    public init(name: Name, monotonicMicroseconds: Int64, timeUnixMicroseconds: Int64, local: InetEndpoint, remote: InetEndpoint,
+                side: Endpoint, oldState: TCPState? = nil, newState: TCPState? = nil) {
+        self.name = name
+        self.monotonicMicroseconds = monotonicMicroseconds
+        self.timeUnixMicroseconds = timeUnixMicroseconds
+        self.local = local
+        self.remote = remote
+        self.side = side
+        self.oldState = oldState
+        self.newState = newState
+    }
+
+    /// A state change to CLOSE that only hands the connection to a time-wait socket
+    /// (tcp_time_wait → tcp_done, from FIN_WAIT2 or CLOSING): the connection lives on in
+    /// TIME_WAIT (or FIN_WAIT2's time-wait substate), which no tracepoint reports.
+    public var handsOverToTimeWait: Bool {
+        name == .stateChange && newState?.description == "CLOSED"
+            && (oldState?.description == "FIN_WAIT2" || oldState?.description == "CLOSING")
+    }
+
     /// On a ladder lane: "LAST_ACK → CLOSED", "retransmit", "RST sent".
     public var laneText: String {
         switch name {

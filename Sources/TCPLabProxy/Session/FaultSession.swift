@@ -9,7 +9,7 @@ import TCPLabSystem
 ///
 /// `run` takes the calling thread: setns(2) is per thread, so the faultproxy command calls it on
 /// its only thread and the library on a thread of the session's own.
-public struct FaultSession {
+public struct FaultSession: Sendable {
     public var plan: FaultPlan
     public var scope: FaultScope
     public var netns: NamespaceReference?

@@ -1,3 +1,5 @@
+import TCPLabObserve
+
 /// Every lab in docs/scenarios (the seed notes' questions), in the order a person reads them.
 public enum LabCatalogue {
     public static let all: [LabDefinition] = SetupLabs.all + TeardownLabs.all + FailureLabs.all
@@ -9,8 +11,9 @@ extension LabContext {
     /// Milliseconds-precision offsets "1.000, 2.000" for facts.
     func list(_ values: [Double]) -> String { values.map { TimingTolerance.format($0) }.joined(separator: ", ") }
 
-    /// Expects each retransmission of `kind` from `sender` at the schedule's offsets, counted
-    /// from the first transmission; returns that first transmission's time (µs since the epoch).
+    /// Expects each retransmission of `kind` from `sender` one timer (the schedule's timeout)
+    /// after the transmission before it as it was observed, packetdrill-style; offsets count from
+    /// the first transmission, whose time (µs since the epoch) it returns.
     @discardableResult
     func expectSchedule(_ observation: Observation, _ kind: SegmentKindName, from sender: EndpointName, schedule: RetransmissionSchedule,
                         connection: Int? = nil, label: String, limit: Int? = nil) -> Int64? {
@@ -19,12 +22,34 @@ extension LabContext {
             expect("\(label): first transmission", false, expected: "one", observed: "none")
             return nil
         }
-        let observed = observation.offsets(Array(sent.dropFirst()), from: first.timeUnixMicroseconds)
-        for (index, at) in schedule.retransmissions.prefix(limit ?? .max).enumerated() {
-            expectTime("\(label) retransmission \(index + 1)", expected: at, observed: index < observed.count ? observed[index] : nil,
-                       timers: schedule.timeouts(untilRetransmission: index), origin: first.timeUnixMicroseconds)
+        let observed = observation.offsets(sent, from: first.timeUnixMicroseconds)
+        for index in schedule.retransmissions.prefix(limit ?? .max).indices {
+            let previous = index == 0 ? "the first" : "retransmission \(index)"
+            expectTime("\(label) retransmission \(index + 1) (\(TimingTolerance.format(schedule.timeouts[index])) s after \(previous))",
+                       after: index < observed.count ? observed[index] : nil, timer: schedule.timeouts[index],
+                       observed: index + 1 < observed.count ? observed[index + 1] : nil, origin: first.timeUnixMicroseconds)
         }
+        confirmRetransmissions(observation, sent: sent, kind: kind, sender: sender, label: label)
         return first.timeUnixMicroseconds
+    }
+
+    /// Where faultproxy recorded tracepoints: the kernel's own word (tcp_retransmit_skb, or
+    /// tcp_retransmit_synack for a SYN-ACK) for every retransmission the timeline shows, on that
+    /// connection's socket — the classifier's "(retrans)" is an inference from sequence numbers.
+    func confirmRetransmissions(_ observation: Observation, sent: [TimelineEvent], kind: SegmentKindName, sender: EndpointName, label: String) {
+        guard let first = sent.first, let last = sent.last,
+              observation.kernelEvents.contains(where: { $0.name == .stateChange }) else { return }
+        let name: KernelEvent.Name = kind == .synack ? .retransmitSynAck : .retransmit
+        let word = observation.kernelEvents.filter {
+            $0.name == name && $0.side == sender && $0.local.description == first.source && $0.remote.description == first.destination
+                && $0.timeUnixMicroseconds > first.timeUnixMicroseconds && $0.timeUnixMicroseconds <= last.timeUnixMicroseconds + 1000
+        }
+        expect("\(label): retransmissions the kernel reported (\(name.rawValue))", expected: sent.count - 1, observed: word.count)
+    }
+
+    /// Offsets (from `origin`) of the segments of a kind, for anchoring a timer on the last one.
+    func lastOffset(_ observation: Observation, _ kind: SegmentKindName, from sender: EndpointName, origin: Int64) -> Double? {
+        observation.segments(kind, from: sender).last.map { Double($0.timeUnixMicroseconds - origin) / 1_000_000 }
     }
 }
 

@@ -33,7 +33,7 @@ public final class LabContext: @unchecked Sendable {
     // MARK: running
 
     /// faultproxy on `port` with the timeline and states on; a pcap per run with `--pcap DIR`.
-    public func faultproxy(_ drops: String..., from: Endpoint? = nil, port: UInt16 = 7000) throws -> FaultProxyRun {
+    public func faultproxy(_ drops: String..., from: Endpoint? = nil, port: UInt16? = nil) throws -> FaultProxyRun {
         var pcap: String?
         if let pcapDirectory {
             pcapCount += 1
@@ -49,24 +49,39 @@ public final class LabContext: @unchecked Sendable {
         }
     }
 
-    /// How long to wait for an event the model expects `expected` seconds from now: the tolerance
-    /// the verdict will allow for its `timers`, plus `margin`, so an event that is late but within
+    /// How long to wait for an event the model expects `expected` seconds from now: the latest
+    /// the judge allows for its `timers`, plus `margin`, so an event that is late but within
     /// tolerance is still seen (a 60 s timer alone may fire 2 s late: timer-wheel level 3).
     public func waitLimit(_ expected: Double, timers: [Double], margin: Double = 1.5) -> Double {
-        max(0, expected) + tolerance.allowance(gapSeconds: expected, timers: timers) + margin
+        max(0, expected) + tolerance.allowance(timers: timers) + margin
     }
 
     // MARK: the verdict
 
-    /// A timing: `observed` must be within the tolerance of `expected` for the timers leading to it.
-    /// `gap`: the interval the percentage part of the tolerance applies to (default: `expected`).
+    /// A timing, judged by the one judge (`TimingTolerance.judge`): `observed` must lie in the
+    /// window the `timers` leading to it from its anchor allow. Prefer `expectTime(_:after:timer:...)`:
+    /// a chain of several timers is only for an event whose intermediate steps were not seen.
+    /// `resolution`: how coarse the observation itself is (a 10 ms /proc timer, a 5 ms poll).
     /// `origin`: what both offsets count from (µs since the epoch), so the ladder picture can show the check.
-    public func expectTime(_ what: String, expected: Double, observed: Double?, timers: [Double], gap: Double? = nil, origin: Int64? = nil) {
-        let allowed = tolerance.allowance(gapSeconds: gap ?? expected, timers: timers)
-        let passed = observed.map { abs($0 - expected) <= allowed } ?? false
-        checks.append(LabCheck(what: what, expected: "+" + Self.seconds(expected), observed: observed.map { "+" + Self.seconds($0) } ?? "never",
-                               tolerance: "±" + Self.seconds(allowed), passed: passed, expectedSeconds: expected, observedSeconds: observed,
-                               originUnixMicroseconds: origin, toleranceSeconds: allowed))
+    public func expectTime(_ what: String, expected: Double, observed: Double?, timers: [Double], resolution: Double = 0,
+                           origin: Int64? = nil) {
+        record(tolerance.judge(what, expected: expected, observed: observed, timers: timers, resolutionSeconds: resolution), origin: origin)
+    }
+
+    /// A timing judged from the event that armed its timer, packetdrill-style: due `timer` after
+    /// `anchor` (an observed offset from the same origin as `observed`; nil: not seen, the check fails).
+    public func expectTime(_ what: String, after anchor: Double?, timer: Double, observed: Double?, resolution: Double = 0,
+                           origin: Int64? = nil) {
+        record(tolerance.judge(what, after: anchor, timer: timer, observed: observed, resolutionSeconds: resolution), origin: origin)
+    }
+
+    private func record(_ judgement: TimingJudgement, origin: Int64?) {
+        checks.append(LabCheck(what: judgement.what, expected: "+" + Self.seconds(judgement.expected),
+                               observed: judgement.observed.map { "+" + Self.seconds($0) } ?? "never",
+                               tolerance: judgement.window.description, passed: judgement.passed, expectedSeconds: judgement.expected,
+                               observedSeconds: judgement.observed, originUnixMicroseconds: origin,
+                               toleranceSeconds: judgement.window.late, earlyToleranceSeconds: judgement.window.early,
+                               gapSeconds: judgement.gapSeconds, failure: judgement.failure))
     }
 
     /// An exact comparison.

@@ -25,7 +25,7 @@ public struct LabCheck: Sendable, Codable {
     public var what: String
     public var expected: String
     public var observed: String
-    /// "±0.040 s" for timings; nil for exact comparisons.
+    /// "−0.004/+0.046 s" for timings (how early and how late the judge allows); nil for exact comparisons.
     public var tolerance: String?
     public var passed: Bool
     /// Offsets in seconds, for JSON readers (nil for non-timing checks).
@@ -34,8 +34,14 @@ public struct LabCheck: Sendable, Codable {
     /// What the offsets count from (µs since the epoch, like the timeline's `unix_us`), when the lab
     /// measured them from a segment or state it saw; then the check can be drawn on the ladder.
     public var originUnixMicroseconds: Int64? = nil
-    /// The tolerance in seconds (nil for non-timing checks).
+    /// How late the event may be, in seconds (nil for non-timing checks).
     public var toleranceSeconds: Double? = nil
+    /// How early it may be (a tick: timers never fire early).
+    public var earlyToleranceSeconds: Double? = nil
+    /// The timers from the event's anchor (the one that armed its timer) to it: what the tolerance is a fraction of.
+    public var gapSeconds: Double? = nil
+    /// The judge's sentence when the check failed.
+    public var failure: String? = nil
 }
 
 /// Where the seed notes say something about this behaviour, and what the kernel does.

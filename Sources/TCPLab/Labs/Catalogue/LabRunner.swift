@@ -19,7 +19,8 @@ public struct LabRunner: Sendable {
                                claims: [], ladders: [], facts: [], seconds: 0)
         let lab: Lab
         do {
-            lab = try Lab(prefix: "tcplab-\(definition.name.prefix(12))", topology: topology)
+            // Executables: labs kill their server (SIGKILL) and lower its open-file limit, which a peer on a thread cannot have.
+            lab = try Lab(prefix: "tcplab-\(definition.name.prefix(12))", topology: topology, peers: .executables)
         } catch {
             report.status = error is LabError && "\(error)".contains("root") ? .skipped : .failed
             report.reason = "\(error)"

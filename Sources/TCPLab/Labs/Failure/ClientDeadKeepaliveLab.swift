@@ -16,17 +16,17 @@ extension FailureLabs {
         let death = KeepaliveModel.death(idle: Double(idle), interval: Double(interval), count: count)
         try ctx.requireTime(death + 3, for: "waiting for keepalive to give up")
         try lab.echoServer(["--keepalive", "\(idle),\(interval),\(count)"])
-        try lab.echoServer(port: 7002)
+        try lab.echoServer(port: lab.port(2))
         _ = try lab.startClient(["--close", "never"])
-        _ = try lab.startClient(port: 7002, ["--close", "never"])
-        guard lab.wait(timeout: 5, until: { (try? lab.sockets(["state", "established", "dport", "= :7002"]).count) == 1 }) else {
+        _ = try lab.startClient(port: lab.port(2), ["--close", "never"])
+        guard lab.wait(timeout: 5, until: { (try? lab.sockets(["state", "established", "dport", "= :\(lab.port(2))"]).count) == 1 }) else {
             throw LabError.unexpected("the clients did not connect")
         }
         usleep(100_000)
         // The client's host vanishes: everything it sends is black-holed from now on.
         let fault = try ctx.faultproxy("any", from: .client)
         var observation = fault.wait(timeout: ctx.waitLimit(death, timers: Array(repeating: Double(interval), count: count + 1), margin: 2)) { $0.firstTime(.server, entered: "CLOSED") != nil }
-        let quiet = try lab.sockets(["state", "established", "sport", "= :7002"]).count
+        let quiet = try lab.sockets(["state", "established", "sport", "= :\(lab.port(2))"]).count
         observation = fault.stop()
         ctx.show(observation, "every segment from the client dropped; server keepalive \(idle),\(interval),\(count)")
         // The timeline starts mid-connection, so the classifier may call the first probe a plain ACK.
@@ -35,17 +35,18 @@ extension FailureLabs {
             ctx.expect("keepalive probes from the server", false, expected: "\(count)", observed: "none")
             return
         }
-        // Idle counts from the last segment the server received; the first probe is `idle` after it.
-        let lastHeard = first.timeUnixMicroseconds - Int64(Double(idle) * 1_000_000)
-        let expected = KeepaliveModel.probes(idle: Double(idle), interval: Double(interval), count: count)
-        let observed = observation.offsets(probes, from: lastHeard)
-        for (index, at) in expected.enumerated().dropFirst() {
-            ctx.expectTime("keepalive probe \(index + 1) (from the first probe − idle)", expected: at, observed: index < observed.count ? observed[index] : nil,
-                           timers: Array(repeating: Double(interval), count: index), gap: at - Double(idle))
+        // Each probe's timer is armed by the probe before it (tcp_keepalive_timer re-arms for the
+        // interval); the give-up comes one interval after the last probe. Offsets from the first probe.
+        let origin = first.timeUnixMicroseconds
+        let observed = observation.offsets(probes, from: origin)
+        for index in 1..<count {
+            ctx.expectTime("keepalive probe \(index + 1) (\(interval) s after probe \(index))", after: index - 1 < observed.count ? observed[index - 1] : nil,
+                           timer: Double(interval), observed: index < observed.count ? observed[index] : nil, origin: origin)
         }
         ctx.expect("probes sent", expected: count, observed: probes.count)
-        ctx.expectTime("server gives up (idle + interval × count)", expected: death, observed: seconds(observation.firstTime(.server, entered: "CLOSED"), from: lastHeard),
-                       timers: Array(repeating: Double(interval), count: count) + [0.005], gap: death - Double(idle))
+        ctx.expectTime("server gives up (\(interval) s after the last probe: idle + interval × count in all)",
+                       after: count - 1 < observed.count ? observed[count - 1] : nil, timer: Double(interval),
+                       observed: seconds(observation.firstTime(.server, entered: "CLOSED"), from: origin), origin: origin)
         ctx.expect("the server resets the dead connection", expected: "rst", observed: observation.segments(from: .server).last?.kind.rawValue)
         ctx.expect("without keepalive the other server connection stays", expected: 1, observed: quiet)
         let real = ctx.defaults

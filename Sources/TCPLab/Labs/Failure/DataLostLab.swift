@@ -17,7 +17,6 @@ extension FailureLabs {
 /// echo-client's single message (nothing follows it, so only a timer can repair it); connection
 /// 1 is a stream of small segments (the ones after the hole draw duplicate ACKs with SACK).
 enum DataLostRun: LabFamily {
-    static let port: UInt16 = 7000
     static let streamSegments = 6
     static let segmentBytes = 1000
     /// Between two writes of the stream: far longer than a loopback RTT, far shorter than the RTO.
@@ -26,6 +25,7 @@ enum DataLostRun: LabFamily {
 
     static func run(_ ctx: LabContext) throws {
         let lab = ctx.lab
+        let port = lab.port
         try lab.echoServer(port: port)
         let fault = try ctx.faultproxy("data@1", from: .client, port: port)
         let start = try lab.netstat()

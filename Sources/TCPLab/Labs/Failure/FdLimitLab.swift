@@ -58,8 +58,8 @@ enum FdLimit {
         for index in 0..<capacity {
             queued.append(try lab.startClient(["--bind", "\(lab.clientAddress):\(queuedPorts + UInt16(index))"]))
         }
-        lab.wait(timeout: 3) { (try? lab.listenerQueue(port: 7000))?.waiting == capacity }
-        let queue = try lab.listenerQueue(port: 7000)
+        lab.wait(timeout: 3) { (try? lab.listenerQueue(port: lab.port))?.waiting == capacity }
+        let queue = try lab.listenerQueue(port: lab.port)
         server.waitForOutput(timeout: 2) { $0.contains("\"event\":\"error\"") }
 
         // 3. A latecomer meets the full queue; meanwhile the server must sleep, not spin.
@@ -75,7 +75,7 @@ enum FdLimit {
         holders[0].stop()
         let results = try queued.map { try lab.clientResult($0, timeout: 10) }
         server.waitForOutput(timeout: 3) { $0.contains("\"event\":\"resumed\"") }
-        let queueAfter = try lab.listenerQueue(port: 7000)
+        let queueAfter = try lab.listenerQueue(port: lab.port)
         let observation = fault.stop()
         let log = ServerLog(server.standardOutput)
         ctx.show(observation, "\(free) holders use every descriptor; \(capacity) clients queue; a latecomer (\(latePort)) meets the full queue; holder \(holderPorts) leaves")

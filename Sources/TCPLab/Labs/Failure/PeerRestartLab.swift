@@ -27,16 +27,16 @@ enum PeerRestart: LabFamily {
         // Installed before the handshake, so conntrack follows the connection and `rst:1` counts it.
         let fault = try ctx.faultproxy("rst:1", from: .server)
         let process = try lab.startClient(["--hold", "\(hold)s"])
-        guard lab.wait(timeout: 5, until: { (try? lab.sockets(["state", "established", "sport", "= :7000"]).count) == 1 }) else {
+        guard lab.wait(timeout: 5, until: { (try? lab.sockets(["state", "established", "sport", "= :\(lab.port)"]).count) == 1 }) else {
             throw LabError.unexpected("the client did not connect: \(process.standardError)")
         }
         // The server's host "reboots": its socket for the connection is gone, its listener is back.
-        let destroy = try lab.namespace.run(["ss", "-K", "-t", "-4", "-n", "state", "established", "sport", "= :7000"], check: false)
-        let serverLeft = try lab.sockets(["state", "established", "sport", "= :7000"]).count
+        let destroy = try lab.namespace.run(["ss", "-K", "-t", "-4", "-n", "state", "established", "sport", "= :\(lab.port)"], check: false)
+        let serverLeft = try lab.sockets(["state", "established", "sport", "= :\(lab.port)"]).count
         guard serverLeft == 0 else {
             throw LabSkip("`ss -K` did not destroy the server's socket (the kernel needs CONFIG_INET_DIAG_DESTROY): exit \(destroy.status) \(destroy.standardError.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
-        let halfOpen = try lab.sockets(["state", "established", "dport", "= :7000"]).count
+        let halfOpen = try lab.sockets(["state", "established", "dport", "= :\(lab.port)"]).count
         let result = try lab.clientResult(process, timeout: hold + 10)
         var observation = fault.wait(timeout: 3) { $0.firstTime(.client, entered: "CLOSED") != nil }
         observation = fault.stop()

@@ -45,15 +45,15 @@ enum ServerDeadRetransmit: LabFamily {
         }
 
         // 1 and 2: connect, stay idle, and black-hole the server's host before the clients send.
-        if retries2Fits { try lab.echoServer(port: 7000) }
-        try lab.echoServer(port: 7002)
+        if retries2Fits { try lab.echoServer(port: lab.port) }
+        try lab.echoServer(port: lab.port(2))
         var clients: [BlackHoled] = []
         if retries2Fits {
-            clients.append(BlackHoled(label: "tcp_retries2", port: 7000, userTimeout: nil,
-                                      process: try lab.startClient(port: 7000, ["--hold", "\(hold)s"])))
+            clients.append(BlackHoled(label: "tcp_retries2", port: lab.port, userTimeout: nil,
+                                      process: try lab.startClient(port: lab.port, ["--hold", "\(hold)s"])))
         }
-        clients.append(BlackHoled(label: "TCP_USER_TIMEOUT \(TimingTolerance.format(userTimeout)) s", port: 7002, userTimeout: userTimeout,
-                                  process: try lab.startClient(port: 7002, ["--hold", "\(hold)s", "--user-timeout", "\(Int(userTimeout * 1000))ms"])))
+        clients.append(BlackHoled(label: "TCP_USER_TIMEOUT \(TimingTolerance.format(userTimeout)) s", port: lab.port(2), userTimeout: userTimeout,
+                                  process: try lab.startClient(port: lab.port(2), ["--hold", "\(hold)s", "--user-timeout", "\(Int(userTimeout * 1000))ms"])))
         for client in clients {
             guard lab.wait(timeout: 5, until: { (try? lab.sockets(["state", "established", "dport", "= :\(client.port)"]).count) == 1 }) else {
                 throw LabError.unexpected("the client on port \(client.port) did not connect: \(client.process.standardError)")
@@ -100,15 +100,14 @@ enum ServerDeadRetransmit: LabFamily {
         for (index, expected) in due.retransmissions.enumerated() {
             let timeout = schedule.timeouts[index]
             ctx.expectTime("\(client.label): data retransmission \(index + 1) (\(TimingTolerance.format(timeout)) s timer)", expected: expected ?? schedule.retransmissions[index],
-                           observed: index + 1 < offsets.count ? offsets[index + 1] : nil, timers: [timeout], gap: timeout)
+                           observed: index + 1 < offsets.count ? offsets[index + 1] : nil, timers: [timeout])
         }
         ctx.expect("\(client.label): data segments sent in all", expected: schedule.transmissions, observed: sent.count)
         ctx.expect("\(client.label): the client's read fails with", expected: "ETIMEDOUT", observed: result.error)
         // The last timer, and for the user timeout the clamp's rounding up to a tick.
         let lastTimer = [schedule.timeouts.last ?? 0] + (client.userTimeout == nil ? [] : [KernelClock.tickSeconds])
-        let giveUpGap = client.userTimeout ?? schedule.timeouts.last ?? 0
         ctx.expectTime("\(client.label): client's socket closed (sock_diag)", expected: due.giveUp ?? schedule.giveUp,
-                       observed: seconds(observation.firstTime(.client, entered: "CLOSED", after: origin), from: origin), timers: lastTimer + [0.005], gap: giveUpGap)
+                       observed: seconds(observation.firstTime(.client, entered: "CLOSED", after: origin), from: origin), timers: lastTimer, resolution: 0.005)
         // The application's view against the model's offset from the first transmission: every timer's lateness adds up here.
         ctx.expectTime("\(client.label): ETIMEDOUT after the client's first write (its own clock)", expected: schedule.giveUp,
                        observed: result.secondsFromFirstWriteToEnd, timers: schedule.timeouts)
@@ -120,7 +119,7 @@ enum ServerDeadRetransmit: LabFamily {
     /// Only the server process dies: its kernel closes the connection (FIN), the client's next data draws RST.
     static func processCrash(_ ctx: LabContext) throws {
         let lab = ctx.lab
-        let port: UInt16 = 7004
+        let port = lab.port(4)
         let server = try lab.echoServer(port: port)
         let fault = try ctx.faultproxy(port: port)
         // Write-only: the first write succeeds (the client is in CLOSE_WAIT), the second reports the RST.

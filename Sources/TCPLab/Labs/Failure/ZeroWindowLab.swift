@@ -16,7 +16,6 @@ extension FailureLabs {
 /// The zero-window lab: a receiver with a 4 KiB SO_RCVBUF that never reads, a sender that fills
 /// its send buffer, the persist timer's probes, then one read that reopens the window.
 enum ZeroWindowRun: LabFamily {
-    static let port: UInt16 = 7000
     /// The kernel doubles it (8 KiB of buffer for a 4 KiB window, window scale 0).
     static let receiveBuffer = 4096
     static let sendBuffer = 16384
@@ -33,6 +32,7 @@ enum ZeroWindowRun: LabFamily {
                                              retries2: kernel.retries2, rtoMax: kernel.rtoMax)
         try ctx.requireTime((rough.last ?? 0) * 1.2 + 3, for: "waiting for \(probeCount) zero-window probes")
 
+        let port = lab.port
         let fault = try ctx.faultproxy(port: port)
         let before = try lab.netstat()
         // The receiver listens on the server's host, the sender connects from the client's.
@@ -59,7 +59,7 @@ enum ZeroWindowRun: LabFamily {
         let last = expected.last ?? 0
 
         // 2. The rest of the probes.
-        let slack = ctx.tolerance.allowance(gapSeconds: last, timers: timers) + 0.3
+        let slack = ctx.tolerance.allowance(timers: timers) + 0.3
         let waited = Date().timeIntervalSince1970 - Double(closedAt) / 1_000_000
         observation = fault.wait(timeout: max(last + slack - waited, 0.1)) { $0.segments(.windowProbe, from: .client).count >= probeCount }
         let stalled = try peers.sender.tcpInfoDetail()
@@ -100,9 +100,12 @@ enum ZeroWindowRun: LabFamily {
                             timers: [Double], rateLimit: Double, skipped: Int) {
         let probes = observation.segments(.windowProbe, from: .client)
         let offsets = observation.offsets(probes, from: closing.timeUnixMicroseconds)
-        for (index, at) in expected.enumerated() {
-            ctx.expectTime("window probe \(index + 1) (from the zero-window ACK)", expected: at, observed: index < offsets.count ? offsets[index] : nil,
-                           timers: Array(timers.prefix(index + 1)))
+        // Each probe's persist timer is armed by the probe before it (tcp_send_probe0, or the
+        // answer's tcp_ack_probe microseconds later); the first by the zero-window ACK. Offsets from that ACK.
+        for index in expected.indices {
+            ctx.expectTime("window probe \(index + 1) (\(TimingTolerance.format(timers[index])) s after \(index == 0 ? "the zero-window ACK" : "probe \(index)"))",
+                           after: index == 0 ? 0 : (index - 1 < offsets.count ? offsets[index - 1] : nil), timer: timers[index],
+                           observed: index < offsets.count ? offsets[index] : nil, origin: closing.timeUnixMicroseconds)
         }
         let intervals = zip(offsets.dropFirst(), offsets).map { $0 - $1 }
         ctx.fact("observed probe intervals: \(ctx.list([offsets.first ?? 0] + intervals)) s (model \(ctx.list(timers)) s)")

@@ -27,7 +27,7 @@ extension SetupLabs {
                    expected: "ESTABLISHED", observed: clientPath.joined(separator: " → "))
         // The server echoes only once established; its ESTABLISHED may be shorter than the 5 ms poll before it closes.
         let echoed = observation.segments(.data, from: .server).first.map { Double($0.timeUnixMicroseconds - origin) / 1_000_000 }
-        ctx.expectTime("server established by the client's first data (its echo)", expected: hold, observed: echoed, timers: [0.01])
+        ctx.expectTime("server established by the client's first data (its echo)", expected: hold, observed: echoed, timers: [], resolution: 0.01)
         let acks = observation.segments(.handshakeAck, from: .client).count
         let synAcks = observation.segments(.synack, from: .server).count
         ctx.expect("client ACKs only in answer to SYN-ACKs (never on a timer)", expected: synAcks, observed: acks)
@@ -42,7 +42,9 @@ extension SetupLabs {
         ctx.show(observation, "every handshake ACK dropped; the client writes after \(TimingTolerance.format(silence)) s")
         if let start = observation.segments(.syn, from: .client).first?.timeUnixMicroseconds {
             let gone = observation.firstTime(.server, entered: "CLOSED", after: start).map { Double($0 - start) / 1_000_000 }
-            ctx.expectTime("server gives up on the request", expected: synAck.giveUp, observed: gone, timers: synAck.timeouts + [0.005])
+            let lastSynAck = observation.segments(.synack, from: .server).last.map { Double($0.timeUnixMicroseconds - start) / 1_000_000 }
+            ctx.expectTime("server gives up on the request (\(TimingTolerance.format(synAck.timeouts.last ?? 0)) s after its last SYN-ACK)",
+                           after: lastSynAck, timer: synAck.timeouts.last ?? 0, observed: gone, resolution: 0.005, origin: start)
         }
         ctx.expect("the server answers the late data with", expected: "rst", observed: observation.segments(from: .server).last?.kind.rawValue)
         ctx.expect("the client's write/read fails", expected: "ECONNRESET", observed: silent.error ?? "success")

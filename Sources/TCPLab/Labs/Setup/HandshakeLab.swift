@@ -17,7 +17,7 @@ extension SetupLabs {
         let first = try lab.echoClient(["--bind", "\(lab.clientAddress):40000", "--close", "wait-peer", "--hold", "0.1s"])
         let second = try lab.echoClient(["--bind", "\(lab.clientAddress):40000", "--close", "wait-peer"])
         let observation = fault.stop()
-        ctx.show(observation, "two connections on the same 4-tuple (\(lab.clientAddress):40000 → \(lab.serverAddress):7000)")
+        ctx.show(observation, "two connections on the same 4-tuple (\(lab.clientAddress):40000 → \(lab.serverAddress):\(lab.port))")
         ctx.expect("both connections echoed", first.echoOK && second.echoOK, expected: "echo ok twice",
                    observed: (["\(first.echoOK), \(second.echoOK)"] + [first.error, second.error].compactMap { $0 }).joined(separator: "; "))
         let opening = observation.segments(connection: 0).prefix(3).map(\.kind.rawValue)

@@ -11,9 +11,11 @@ extension SetupLabs {
     ) { ctx in
         let lab = ctx.lab
         try lab.echoServer()
-        let probe = try? lab.faultproxy(drops: [], options: ["--duplicate", "syn:1=1s"])
-        guard let fault = probe else {
-            throw LabSkip("needs faultproxy --duplicate (NFQUEUE re-injection), which this faultproxy/kernel cannot install yet")
+        let fault: FaultProxyRun
+        do {
+            fault = try lab.fault(.duplicate(.syn, after: .seconds(1), count: 1))
+        } catch {
+            throw LabSkip("needs faultproxy --duplicate (NFQUEUE re-injection), which this kernel cannot install: \(error)")
         }
         let client = try lab.echoClient(["--bind", "\(lab.clientAddress):40000"])
         var observation = fault.wait(timeout: 2) { $0.segments(.rst, from: .client).count > 0 }

@@ -19,7 +19,7 @@ extension SetupLabs {
         let a = try lab.inside(.client) { try Socket.tcp(.ipv4, nonBlocking: true) }
         let b = try lab.inside(.server) { try Socket.tcp(.ipv4, nonBlocking: true) }
         let addressA = try SocketAddress(host: lab.clientAddress, port: 40000)
-        let addressB = try SocketAddress(host: lab.serverAddress, port: 7000)
+        let addressB = try SocketAddress(host: lab.serverAddress, port: lab.port)
         let thread = Thread {
             do {
                 outcome.set(try SimultaneousOpen.run(a, at: addressA, b, at: addressB))
@@ -36,12 +36,12 @@ extension SetupLabs {
         var observation = fault.wait(timeout: 2.5) { _ in outcome.value != nil }
         observation = fault.stop()
         let result = outcome.value ?? "still running"
-        ctx.show(observation, "40000 and 7000 connect to each other; both first SYNs lost (not shown), the repeated SYNs cross")
+        ctx.show(observation, "40000 and \(lab.port) connect to each other; both first SYNs lost (not shown), the repeated SYNs cross")
         ctx.expect("both connect() calls succeed", expected: "ok ok", observed: result)
         let synCarrying = observation.events.filter { $0.flags.contains("S") && $0.fate == .passed }
         ctx.expect("SYN-carrying segments that crossed (two SYN, two SYN-ACK)", expected: "S, S, S., S.",
                    observed: synCarrying.map(\.flags).sorted { $0.count < $1.count }.joined(separator: ", "))
-        ctx.fact("state paths: 40000 \(observation.statePath(.client).joined(separator: " → ")); 7000 \(observation.statePath(.server).joined(separator: " → ")) (SYN_RECV lasts one loopback round trip, often shorter than the 5 ms poll)")
+        ctx.fact("state paths: 40000 \(observation.statePath(.client).joined(separator: " → ")); \(lab.port) \(observation.statePath(.server).joined(separator: " → ")) (SYN_RECV lasts one loopback round trip, often shorter than the 5 ms poll)")
         ctx.notes(say: "同时两端的状态变化都是由CLOSED->SYN_SENT->SYN_RCVD->ESTABLISHED",
                   kernel: "each end answers the other's SYN with a SYN-ACK from SYN_SENT (tcp_rcv_synsent_state_process) and both reach ESTABLISHED", agree: true)
     }

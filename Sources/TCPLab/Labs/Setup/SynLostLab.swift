@@ -19,13 +19,16 @@ extension SetupLabs {
         var observation = fault.stop()
         ctx.show(observation, "every SYN dropped")
         ctx.fact("model (\(kernel.describe(["tcp_syn_retries", "tcp_syn_linear_timeouts", "tcp_rto_max_ms"]))): retransmissions at +\(ctx.list(schedule.retransmissions)) s, ETIMEDOUT at +\(TimingTolerance.format(schedule.giveUp)) s")
-        ctx.expectSchedule(observation, .syn, from: .client, schedule: schedule, label: "SYN")
+        let origin = ctx.expectSchedule(observation, .syn, from: .client, schedule: schedule, label: "SYN")
         let syns = observation.segments(.syn, from: .client)
         ctx.expect("SYNs sent in all", expected: schedule.transmissions, observed: syns.count)
         ctx.expect("every SYN repeats the same sequence number", Set(syns.map(\.sequenceRaw)).count == 1,
                    expected: "one ISN", observed: "\(Set(syns.map(\.sequenceRaw)).count) distinct")
         ctx.expect("connect() fails", expected: "ETIMEDOUT", observed: failed.error ?? "success")
-        ctx.expectTime("connect() returns ETIMEDOUT", expected: schedule.giveUp, observed: failed.connectSeconds, timers: schedule.timeouts)
+        // The give-up timer is armed by the last SYN; connect() started with the first (the client's clock, µs apart).
+        ctx.expectTime("connect() returns ETIMEDOUT (\(TimingTolerance.format(schedule.timeouts.last ?? 0)) s after the last SYN)",
+                       after: origin.flatMap { ctx.lastOffset(observation, .syn, from: .client, origin: $0) },
+                       timer: schedule.timeouts.last ?? 0, observed: failed.connectSeconds, origin: origin)
 
         fault = try ctx.faultproxy("syn:1")
         let late = try lab.echoClient()

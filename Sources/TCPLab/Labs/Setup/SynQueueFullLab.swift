@@ -12,7 +12,7 @@ extension SetupLabs {
         let lab = ctx.lab
         let backlog = 4
         let burst = 10
-        for (cookies, port) in [(1, UInt16(7000)), (0, UInt16(7002))] {
+        for (cookies, port) in [(1, lab.port), (0, lab.port(2))] {
             try lab.sysctl("net.ipv4.tcp_syncookies", cookies)
             try lab.echoServer(port: port, ["--backlog", "\(backlog)"])
             let sent = try lab.counter("TcpExt", "SyncookiesSent")

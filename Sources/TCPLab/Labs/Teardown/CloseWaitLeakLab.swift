@@ -27,7 +27,7 @@ extension TeardownLabs {
             if let entered = changes.first(where: { $0.state?.description == "FIN_WAIT2" })?.timeUnixMicroseconds {
                 ctx.expectTime("client \(connection + 1) leaves FIN_WAIT2", expected: finTimeout,
                                observed: seconds(changes.first(where: { $0.state == nil && $0.timeUnixMicroseconds > entered })?.timeUnixMicroseconds, from: entered),
-                               timers: [finTimeout, 0.005])
+                               timers: [finTimeout], resolution: 0.005)
             }
         }
         ctx.notes(say: "CLOSE_WAIT 状态下，需要关闭连接: the application must close()",

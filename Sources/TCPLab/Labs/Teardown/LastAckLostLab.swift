@@ -16,7 +16,7 @@ extension TeardownLabs {
         let schedule = EstablishedRetransmissionModel.orphanedFin(rto: rto, parameters: ctx.kernel)
         var observation = fault.wait(timeout: schedule.retransmissions[0] + 1) { $0.firstTime(.server, entered: "CLOSED") != nil }
         // The TIME_WAIT timer, read right after the retransmitted FIN was answered.
-        let timeWait = try lab.timeWaitTimers().first { $0.remotePort == 7000 }
+        let timeWait = try lab.timeWaitTimers().first { $0.remotePort == lab.port }
         let readAt = timeWait?.readAtUnixMicroseconds ?? Int64(Date().timeIntervalSince1970 * 1_000_000)
         observation = fault.stop()
         ctx.show(observation, "the client's last ACK dropped once")
@@ -30,7 +30,7 @@ extension TeardownLabs {
             let sinceFirst = Double(readAt - lastAcks[0].timeUnixMicroseconds) / 1_000_000
             ctx.fact("TIME_WAIT timer read \(TimingTolerance.format(sinceRestart)) s after the second ACK: \(TimingTolerance.format(remaining.seconds)) s left (without a restart it would be \(TimingTolerance.format(CloseTimersModel.timeWaitLength - sinceFirst)) s)")
             ctx.expectTime("TIME_WAIT timer restarted at the retransmitted FIN (60 s − time since)", expected: CloseTimersModel.timeWaitLength - sinceRestart,
-                           observed: remaining.seconds, timers: [0.02], gap: sinceRestart)
+                           observed: remaining.seconds, timers: [], resolution: 0.02)
         }
         _ = origin
         ctx.notes(say: "服务器会超时重传这个FIN-ACK，接着客户端再重传一次确认，重新启动时间等待计时器",

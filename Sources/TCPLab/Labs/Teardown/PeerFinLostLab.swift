@@ -25,7 +25,7 @@ extension TeardownLabs {
         if let finWait2 = observation.firstTime(.client, entered: "FIN_WAIT2") {
             let gone = seconds(observation.firstTime(.client, entered: "CLOSED", after: finWait2), from: finWait2)
             ctx.expectTime("client's FIN_WAIT2 ends after tcp_fin_timeout", expected: CloseTimersModel.finWait2Length(finTimeout: ctx.kernel.finTimeout),
-                           observed: gone, timers: [finTimeout, 0.005])
+                           observed: gone, timers: [finTimeout], resolution: 0.005)
         } else {
             ctx.expect("client enters FIN_WAIT2", false, expected: "FIN_WAIT2", observed: observation.statePath(.client).joined(separator: " → "))
         }
@@ -33,9 +33,9 @@ extension TeardownLabs {
         ctx.expect("server path", observation.statePath(.server).suffix(2) == ["LAST_ACK", "CLOSED"],
                    expected: "… LAST_ACK → CLOSED", observed: observation.statePath(.server).joined(separator: " → "))
         // 2. shutdown(): the client still owns the socket, FIN_WAIT2 has no limit.
-        try lab.echoServer(port: 7002, ["--close", "after:1s"])
-        fault = try ctx.faultproxy("peer-fin", port: 7002)
-        let holder = try lab.startClient(port: 7002, ["--close", "shutdown"])
+        try lab.echoServer(port: lab.port(2), ["--close", "after:1s"])
+        fault = try ctx.faultproxy("peer-fin", port: lab.port(2))
+        let holder = try lab.startClient(port: lab.port(2), ["--close", "shutdown"])
         let waited = finTimeout + 2
         observation = fault.wait(timeout: waited) { _ in false }
         holder.stop()

@@ -12,7 +12,7 @@ extension TeardownLabs {
         // Both FINs lost once: their retransmission timers fire in the same jiffy, so the FINs cross.
         let fault = try ctx.faultproxy("fin:1", "peer-fin:1")
         // Each socket is opened on its own host (on loopback both in the one namespace).
-        let serverAddress = try SocketAddress(host: lab.serverAddress, port: 7000)
+        let serverAddress = try SocketAddress(host: lab.serverAddress, port: lab.port)
         let listener = try lab.inside(.server) { () throws -> Socket in
             let listener = try Socket.tcp(.ipv4)
             try listener.setReuseAddress(true)

@@ -26,9 +26,9 @@ extension TeardownLabs {
                    expected: "CLOSE_WAIT → (LAST_ACK) → CLOSED", observed: server.joined(separator: " → "))
         ctx.expect("the client's echo", expected: true, observed: four.echoOK)
         // 2. The server closes as soon as it reads EOF: its delayed ACK rides on its FIN.
-        try lab.echoServer(port: 7002)
-        fault = try ctx.faultproxy(port: 7002)
-        _ = try lab.echoClient(port: 7002)
+        try lab.echoServer(port: lab.port(2))
+        fault = try ctx.faultproxy(port: lab.port(2))
+        _ = try lab.echoClient(port: lab.port(2))
         observation = fault.wait(timeout: 1) { $0.segments(.lastAck).count > 0 }
         observation = fault.stop()
         ctx.show(observation, "the server closes on EOF: three segments")

@@ -13,7 +13,7 @@ extension TeardownLabs {
         try lab.echoServer()
         try lab.sysctl("net.ipv4.tcp_tw_reuse", 0)
         var fault = try ctx.faultproxy()
-        let server = try SocketAddress(host: lab.serverAddress, port: 7000)
+        let server = try SocketAddress(host: lab.serverAddress, port: lab.port)
         let port = try SocketAddress(host: lab.clientAddress, port: 40000)
         // The client socket sets SO_REUSEADDR: Linux lets a bind share a port with a TIME_WAIT
         // socket only when both asked for it (inet_csk_bind_conflict; tw_reuse is copied at close).
@@ -36,7 +36,7 @@ extension TeardownLabs {
                    expected: "no TIME_WAIT", observed: observation.statePath(.server).joined(separator: " → "))
         if let entered = observation.segments(.lastAck, from: .client).first?.timeUnixMicroseconds, let timer {
             let elapsed = Double(readAt - entered) / 1_000_000
-            ctx.expectTime("TIME_WAIT timer (TCP_TIMEWAIT_LEN − time since)", expected: CloseTimersModel.timeWaitLength - elapsed, observed: timer.seconds, timers: [0.1])
+            ctx.expectTime("TIME_WAIT timer (TCP_TIMEWAIT_LEN − time since)", expected: CloseTimersModel.timeWaitLength - elapsed, observed: timer.seconds, timers: [], resolution: 0.02)
         } else {
             ctx.expect("a TIME_WAIT socket in /proc/net/tcp", false, expected: "one on port 40000", observed: "none")
         }

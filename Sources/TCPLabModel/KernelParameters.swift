@@ -73,11 +73,6 @@ public struct KernelParameters: Sendable, Hashable, Codable {
         )
     }
 
-    /// Reads the namespace's sysctls (through /proc/sys inside it).
-    public init(namespace: LabNamespace) {
-        self.init(reading: { try? namespace.sysctl($0) })
-    }
-
     /// RTO floor in seconds (TCP_RTO_MIN = HZ/5 when the sysctl is absent).
     public var rtoMin: Double { Double(rtoMinMicroseconds ?? 200_000) / 1_000_000 }
     /// RTO ceiling in seconds (TCP_RTO_MAX = 120 s when the sysctl is absent).

@@ -2,9 +2,8 @@ import ArgumentParser
 import TCPLabCommandSupport
 import TCPLabSystem
 
-@main
-struct EchoClientCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct EchoClientCommand: ParsableCommand, Sendable {
+    public static let configuration = CommandConfiguration(
         commandName: "echo-client",
         abstract: "Connect over plain kernel TCP, send, check the echo, and close the way a lab asks.",
         discussion: """
@@ -63,7 +62,9 @@ struct EchoClientCommand: ParsableCommand {
     @Flag(help: "Print exactly one JSON object at the end: connect_ms, echo_ok, bytes, error, elapsed_ms, tcp_info.")
     var json = false
 
-    func validate() throws {
+    public init() {}
+
+    public func validate() throws {
         try validatePort(port, option: "--port")
         if message != nil, bytes != nil { throw ValidationError("use --message or --bytes, not both") }
         if let bytes, bytes < 1 { throw ValidationError("--bytes must be at least 1") }
@@ -86,7 +87,29 @@ struct EchoClientCommand: ParsableCommand {
         do { return try SocketAddress(parsing: text, defaultHost: defaultHost) } catch { throw ValidationError("--bind: \(error)") }
     }
 
-    func run() throws {
+    public func run() throws {
+        let (report, failure) = try connect()
+        if let report { JSONLines.emit(report) }
+        if let failure {
+            printError("echo-client: \(failure.message)")
+            throw failure.status
+        }
+    }
+
+    /// Runs the client on the calling thread (inside whatever namespace it is in) and returns
+    /// what the program would print: the JSON report (with --json) and the error line, and its
+    /// exit status. For a lab's in-process peer.
+    public func runInProcess() -> (status: Int32, report: String?, error: String?) {
+        guard close != .never else { return (64, nil, "echo-client: --close never holds until a signal: run the echo-client executable for it") }
+        do {
+            let (report, failure) = try connect()
+            return (failure?.status.rawValue ?? 0, report.map { JSONLines.encode($0) }, failure.map { "echo-client: \($0.message)" })
+        } catch {
+            return (64, nil, "echo-client: \(error)")
+        }
+    }
+
+    private func connect() throws -> (report: ClientReport?, failure: EchoClient.Failure?) {
         let client = EchoClient(
             server: try serverAddress(),
             payload: bytes.map(Payload.generated) ?? .text(message ?? "hello"),
@@ -97,10 +120,6 @@ struct EchoClientCommand: ParsableCommand {
             interval: interval?.duration, close: close
         )
         let outcome = client.run()
-        if json { JSONLines.emit(outcome.report) }
-        if let failure = outcome.failure {
-            printError("echo-client: \(failure.message)")
-            throw failure.status
-        }
+        return (json ? outcome.report : nil, outcome.failure)
     }
 }

@@ -1,5 +1,5 @@
 import SystemPackage
-import TCPLabSystem
+
 
 /// What tells a session's event loop to stop: a signal (faultproxy) or another thread (the library).
 public protocol StopRequest {

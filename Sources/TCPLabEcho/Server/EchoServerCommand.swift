@@ -2,9 +2,8 @@ import ArgumentParser
 import TCPLabCommandSupport
 import TCPLabSystem
 
-@main
-struct EchoServerCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct EchoServerCommand: ParsableCommand, Sendable {
+    public static let configuration = CommandConfiguration(
         commandName: "echo-server",
         abstract: "Echo every byte back over plain kernel TCP, with the knobs a TCP lab needs.",
         discussion: """
@@ -63,7 +62,9 @@ struct EchoServerCommand: ParsableCommand {
     @Flag(help: "Print one JSON object per event (listening, accepted, echoed, shutdown, closed, error, resumed) on stdout.")
     var json = false
 
-    func validate() throws {
+    public init() {}
+
+    public func validate() throws {
         try validatePort(port, option: "--port")
         guard backlog >= 0 else { throw ValidationError("--backlog must not be negative") }
         if let maxFiles, maxFiles < 1 { throw ValidationError("--max-files must be at least 1") }
@@ -72,24 +73,46 @@ struct EchoServerCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
-        let address: SocketAddress
-        do {
-            address = try SocketAddress(host: host, port: UInt16(port))
-        } catch {
-            throw ValidationError("--host: \(error)")
-        }
-        let configuration = EchoServer.Configuration(
-            address: address, backlog: backlog, accept: accept,
-            acceptDelay: acceptDelay?.duration, close: close, shutdownWrite: shutdownWrite,
-            lingerReset: lingerReset, keepalive: keepalive, reuseAddress: reuseaddr, json: json,
-            maxFiles: maxFiles.map(UInt64.init)
-        )
+    public func run() throws {
+        let configuration = try serverConfiguration()
         do {
             try EchoServer(configuration).run()
         } catch {
             EchoServer.report(ServerEvent(event: "error", message: "\(error)"), json: json, human: "echo-server: \(error)")
             throw ExitStatus.failure
         }
+    }
+
+    /// Serves on the calling thread (inside whatever namespace it is in) until `stop`, handing
+    /// each event as a JSON line to `output` and a line for people to `errors`, as the
+    /// program would print them. For a lab's in-process peer; --max-files needs a process of
+    /// its own (the open-file limit is the whole process's).
+    public func serve(until stop: some StopRequest, output: @escaping @Sendable (String) -> Void,
+                      errors: @escaping @Sendable (String) -> Void) throws {
+        guard maxFiles == nil else { throw ValidationError("--max-files lowers the whole process's open-file limit: run the echo-server executable for it") }
+        var configuration = try serverConfiguration()
+        let json = json
+        configuration.events = { event, human in if json { output(JSONLines.encode(event)) } else { errors(human) } }
+        do {
+            try EchoServer(configuration).run(until: stop)
+        } catch {
+            configuration.events?(ServerEvent(event: "error", message: "\(error)"), "echo-server: \(error)")
+            throw error
+        }
+    }
+
+    private func serverConfiguration() throws -> EchoServer.Configuration {
+        let address: SocketAddress
+        do {
+            address = try SocketAddress(host: host, port: UInt16(port))
+        } catch {
+            throw ValidationError("--host: \(error)")
+        }
+        return EchoServer.Configuration(
+            address: address, backlog: backlog, accept: accept,
+            acceptDelay: acceptDelay?.duration, close: close, shutdownWrite: shutdownWrite,
+            lingerReset: lingerReset, keepalive: keepalive, reuseAddress: reuseaddr, json: json,
+            maxFiles: maxFiles.map(UInt64.init)
+        )
     }
 }

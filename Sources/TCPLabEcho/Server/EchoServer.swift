@@ -22,6 +22,8 @@ final class EchoServer {
         var keepalive: Keepalive?
         var reuseAddress: Bool
         var json: Bool
+        /// Where events go (nil: JSON lines on stdout with --json, else one line each on stderr).
+        var events: (@Sendable (ServerEvent, String) -> Void)? = nil
         /// --max-files: the soft RLIMIT_NOFILE, set once the listener is up (nil: raise it to the hard limit).
         var maxFiles: UInt64? = nil
     }
@@ -68,12 +70,17 @@ final class EchoServer {
     }
 
     private func report(_ event: ServerEvent, _ human: @autoclosure () -> String) {
-        Self.report(event, json: configuration.json, human: human())
+        if let events = configuration.events { events(event, human()) } else { Self.report(event, json: configuration.json, human: human()) }
     }
 
+    /// Serves until SIGINT/SIGTERM.
     func run() throws {
         // Signals first, before anything could start a thread that would receive them.
-        let signals = try SignalFD()
+        try run(until: try SignalFD())
+    }
+
+    /// Serves until `stop` (a signal, or another thread of the process).
+    func run(until signals: some StopRequest) throws {
         if configuration.maxFiles == nil { ResourceLimits.raiseOpenFileLimit() }
         let listener = try makeListener()
         defer { listener.close() }
@@ -107,7 +114,7 @@ final class EchoServer {
             for (token, ready) in try epoll.wait(timeoutMilliseconds: nextTimeout()) {
                 switch token {
                 case Self.signalToken:
-                    if signals.take() != nil { shutDown(epoll); return }
+                    if signals.consume() { shutDown(epoll); return }
                 case Self.listenerToken:
                     try acceptReady(listener, epoll)
                 default:
