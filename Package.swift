@@ -21,14 +21,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", exact: "0.2.0"),
-<<<<<<< HEAD
         // `faultproxy serve` only (the FaultProxyServe target): the TCPLab library never links these.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
-=======
         // `swift package generate-documentation --target TCPLab` (the DocC catalog in Sources/TCPLab).
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
->>>>>>> main
     ],
     targets: [
         // libnftnl + libmnl as they are installed by Debian's -dev packages.
@@ -100,11 +97,8 @@ let package = Package(
                 .product(name: "HeapModule", package: "swift-collections"),
             ]
         ),
-<<<<<<< HEAD
-        .executableTarget(
-            name: "EchoClient",
-            dependencies: ["TCPLabSystem", "TCPLabCommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]
-        ),
+        .executableTarget(name: "EchoServer", dependencies: ["TCPLabEcho"]),
+        .executableTarget(name: "EchoClient", dependencies: ["TCPLabEcho"]),
         // `faultproxy serve`: toxiproxy's HTTP API (Hummingbird), its toxics in a userspace relay,
         // and segment toxics as nftables rules on each proxy's legs.
         .target(
@@ -116,10 +110,6 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-=======
-        .executableTarget(name: "EchoServer", dependencies: ["TCPLabEcho"]),
-        .executableTarget(name: "EchoClient", dependencies: ["TCPLabEcho"]),
->>>>>>> main
         .executableTarget(
             name: "FaultProxy",
             dependencies: [
