@@ -21,6 +21,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", exact: "0.2.0"),
+        // `faultproxy serve` only (the FaultProxyServe target): the TCPLab library never links these.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         // `swift package generate-documentation --target TCPLab` (the DocC catalog in Sources/TCPLab).
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
     ],
@@ -106,11 +109,23 @@ let package = Package(
         ),
         .executableTarget(name: "EchoServer", dependencies: ["TCPLabEcho"]),
         .executableTarget(name: "EchoClient", dependencies: ["TCPLabEcho"]),
+        // `faultproxy serve`: toxiproxy's HTTP API (Hummingbird), its toxics in a userspace relay,
+        // and segment toxics as nftables rules on each proxy's legs.
+        .target(
+            name: "FaultProxyServe",
+            dependencies: [
+                "CTCPLabShim", "TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLabProxy",
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "FaultProxy",
             dependencies: [
-                "TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLabProxy", "TCPLabCommandSupport",
+                "TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLabProxy", "TCPLabCommandSupport", "FaultProxyServe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
@@ -139,6 +154,11 @@ let package = Package(
         .testTarget(
             name: "TCPLabUnitTests",
             dependencies: ["TCPLabModel", "TCPLabSchema", "TCPLabRules", "TCPLabSystem", "TCPLabNetlink", "TCPLabFault", "TCPLabObserve", "TCPLab", "TCPLabCommandSupport", "TCPLabProxy"]
+        ),
+        // `faultproxy serve` without sockets: the toxic chain, toxiproxy's bytes, Go's error wording.
+        .testTarget(
+            name: "FaultProxyServeUnitTests",
+            dependencies: ["FaultProxyServe"]
         ),
         // The docker-compose judge's parsing and verdicts (no root, no Docker).
         .testTarget(

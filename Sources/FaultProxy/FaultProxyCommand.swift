@@ -26,7 +26,9 @@ struct FaultProxyCommand: ParsableCommand {
             Example: echo-server & faultproxy --drop synack & echo-client --port 7001
             Exit status: 0 after SIGINT/SIGTERM or --for; 1 when the kernel refuses or a \
             privilege is missing; 64 for bad input.
-            """
+            """,
+        // `faultproxy serve` is a subcommand; without one, faultproxy is the fault command it always was.
+        subcommands: [ServeCommand.self]
     )
 
     @Option(name: .customLong("drop"), help: ArgumentHelp("Drop segments: SEG, SEG:N, SEG@K or SEG%P (repeatable).", valueName: "spec"))

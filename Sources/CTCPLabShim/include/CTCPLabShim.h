@@ -7,4 +7,5 @@
 #include "shim_observe.h"
 #include "shim_queue.h"
 #include "shim_splice.h"
+#include "shim_wake.h"
 #endif
