@@ -115,10 +115,15 @@ def long_functions(path):
     return found
 
 
+CODE_SUFFIXES = (".swift", ".c", ".h", ".py", ".sh")
+
+
 def swift_files(root):
+    """Every code file below root (fixtures and recorded answers are data, not code)."""
     for directory, _, names in os.walk(root):
         for name in sorted(names):
-            yield os.path.join(directory, name)
+            if name.endswith(CODE_SUFFIXES):
+                yield os.path.join(directory, name)
 
 
 def main():

@@ -108,17 +108,17 @@ final class ServeSessionOutput: FaultSessionOutput, Sendable {
     }
 
     func segments(_ events: [TimelineEvent]) {
-        let lines = events.map { JSONLines.encode(TimelineLine.segment($0)) }
+        let lines = events.map { JSONLines.encode(TimelineRecord.segment($0)) }
         state.withLock { $0.lines += lines }
     }
 
     func kernel(_ events: [KernelEvent]) {
-        let lines = events.map { JSONLines.encode(TimelineLine.kernel($0)) }
+        let lines = events.map { JSONLines.encode(TimelineRecord.kernel($0.record)) }
         state.withLock { $0.lines += lines }
     }
 
     func states(_ transitions: [SocketTransition]) {
-        let lines = transitions.map { JSONLines.encode(TimelineLine.state($0)) }
+        let lines = transitions.map { JSONLines.encode(TimelineRecord.state($0.record)) }
         state.withLock { $0.lines += lines }
     }
 
