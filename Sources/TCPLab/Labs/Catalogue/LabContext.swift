@@ -63,6 +63,10 @@ public final class LabContext: @unchecked Sendable {
     /// a chain of several timers is only for an event whose intermediate steps were not seen.
     /// `resolution`: how coarse the observation itself is (a 10 ms /proc timer, a 5 ms poll).
     /// `origin`: what both offsets count from (µs since the epoch), so the ladder picture can show the check.
+    /// How late a sock_diag poll may see a socket change: one poll interval (5 ms) plus one
+    /// late wake-up of the polling loop (its epoll timeout is not a deadline on a busy machine).
+    public static let pollResolution = 0.010
+
     public func expectTime(_ what: String, expected: Double, observed: Double?, timers: [Double], resolution: Double = 0,
                            origin: Int64? = nil) {
         record(tolerance.judge(what, expected: expected, observed: observed, timers: timers, resolutionSeconds: resolution), origin: origin)

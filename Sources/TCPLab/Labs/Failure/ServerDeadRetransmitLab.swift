@@ -107,7 +107,7 @@ enum ServerDeadRetransmit: LabFamily {
         // The last timer, and for the user timeout the clamp's rounding up to a tick.
         let lastTimer = [schedule.timeouts.last ?? 0] + (client.userTimeout == nil ? [] : [KernelClock.tickSeconds])
         ctx.expectTime("\(client.label): client's socket closed (sock_diag)", expected: due.giveUp ?? schedule.giveUp,
-                       observed: seconds(observation.firstTime(.client, entered: "CLOSED", after: origin), from: origin), timers: lastTimer, resolution: 0.005)
+                       observed: seconds(observation.firstTime(.client, entered: "CLOSED", after: origin), from: origin), timers: lastTimer, resolution: LabContext.pollResolution)
         // The application's view against the model's offset from the first transmission: every timer's lateness adds up here.
         ctx.expectTime("\(client.label): ETIMEDOUT after the client's first write (its own clock)", expected: schedule.giveUp,
                        observed: result.secondsFromFirstWriteToEnd, timers: schedule.timeouts)

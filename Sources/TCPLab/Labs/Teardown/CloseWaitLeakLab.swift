@@ -29,7 +29,7 @@ extension TeardownLabs {
             if let entered = steps.first(where: { $0.state == "FIN_WAIT2" })?.timeUnixMicroseconds {
                 ctx.expectTime("client \(connection + 1) leaves FIN_WAIT2", expected: finTimeout,
                                observed: seconds(steps.first(where: { $0.state == "CLOSED" && $0.timeUnixMicroseconds > entered })?.timeUnixMicroseconds, from: entered),
-                               timers: [finTimeout], resolution: 0.005)
+                               timers: [finTimeout], resolution: LabContext.pollResolution)
             }
         }
         ctx.notes(say: "CLOSE_WAIT 状态下，需要关闭连接: the application must close()",
