@@ -10,33 +10,30 @@ extension Observation {
     /// Expects `count` dropped segments of `kind`, all before `deadline` seconds after the first segment.
     public func expectDropped(_ kind: SegmentKind, count: Int, before deadline: Double? = nil,
                               sourceLocation: SourceLocation = #_sourceLocation) {
-        record(sourceLocation) { try assertDropped(kind, count: count, before: deadline) }
+        recordMismatch(sourceLocation) { try assertDropped(kind, count: count, before: deadline) }
     }
 
     /// Expects the segments of `kind` from `sender` at the model's offsets, each judged with the lab's tolerance.
     public func expectSchedule(_ kind: SegmentKind, from sender: Endpoint, expected: RetransmissionSchedule, connection: Int = 0,
                                sourceLocation: SourceLocation = #_sourceLocation) {
-        record(sourceLocation) { try assertSchedule(kind, from: sender, expected: expected, connection: connection) }
-    }
-
-    private func record(_ sourceLocation: SourceLocation, _ check: () throws -> Void) {
-        do {
-            try check()
-        } catch {
-            ExpectationFailures.current?.add()
-            Issue.record("\(error)", sourceLocation: sourceLocation)
-        }
+        recordMismatch(sourceLocation) { try assertSchedule(kind, from: sender, expected: expected, connection: connection) }
     }
 }
 
 extension ClientResult {
     /// Expects the client to have failed with `errnoName` after about `seconds` (the lab's tolerance).
     public func expectFailed(_ errnoName: String, after seconds: Double, sourceLocation: SourceLocation = #_sourceLocation) {
-        do {
-            try assertFailed(errnoName, after: seconds)
-        } catch {
-            ExpectationFailures.current?.add()
-            Issue.record("\(error)", sourceLocation: sourceLocation)
-        }
+        recordMismatch(sourceLocation) { try assertFailed(errnoName, after: seconds) }
+    }
+}
+
+/// Runs a throwing TCPLab assertion as an expectation: its mismatch becomes an issue at the
+/// caller's line, and counts for the trait's evidence.
+private func recordMismatch(_ sourceLocation: SourceLocation, _ check: () throws -> Void) {
+    do {
+        try check()
+    } catch {
+        ExpectationFailures.current?.add()
+        Issue.record("\(error)", sourceLocation: sourceLocation)
     }
 }

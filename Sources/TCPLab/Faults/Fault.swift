@@ -1,4 +1,5 @@
 import TCPLabFault
+import TCPLabSystem
 
 /// One fault in faultproxy's vocabulary, as a Swift value: `.drop(.synack, count: 2)`,
 /// `.delay(.data, .milliseconds(300), from: .server)`, `.duplicate(.syn, after: .seconds(1))`.
@@ -93,8 +94,6 @@ extension FaultPlan {
 }
 
 extension FaultDuration {
-    init(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        self.init(nanoseconds: UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000))
-    }
+    /// A Swift duration as the specs hold it (negative ones as zero).
+    init(_ duration: Duration) { self.init(nanoseconds: UInt64(max(0, duration.totalNanoseconds))) }
 }

@@ -16,19 +16,17 @@ extension Lab {
     /// Starts echo-server (with `--json`) and waits until it listens.
     @discardableResult
     public func echoServer(port: UInt16? = nil, _ options: [String] = []) throws -> LabProcess {
-        let port = port ?? self.port
-        let arguments = ["--json", "--host", serverAddress, "--port", String(port)] + options
+        let arguments = peerArguments(port, options)
         let peer: LabProcess
         switch peers {
         case .executables:
             peer = try start([try LabBinaries.path("echo-server")] + arguments)
         case .inProcess:
             let command = try EchoServerCommand.parse(arguments)
-            peer = try LabProcess(inProcess: ["echo-server"] + arguments, netns: server.namespace.name) { program in
+            peer = try startInProcess(["echo-server"] + arguments, on: .server) { program in
                 try command.serve(until: program.stop, output: program.write, errors: program.writeError)
                 return 0
             }
-            lock.withLock { processes.append(peer) }
         }
         try peer.awaitListening()
         return peer
@@ -36,39 +34,33 @@ extension Lab {
 
     /// Runs echo-client (with `--json`) to completion and returns its report.
     public func echoClient(port: UInt16? = nil, _ options: [String] = [], timeout: Double = 600) throws -> ClientResult {
-        let port = port ?? self.port
         let started = Date()
-        let arguments = ["--json", "--host", serverAddress, "--port", String(port)] + options
         switch peers {
         case .executables:
-            let result = try client.namespace.run([try LabBinaries.path("echo-client")] + arguments, timeout: timeout, check: false)
+            let result = try client.namespace.run([try LabBinaries.path("echo-client")] + peerArguments(port, options), timeout: timeout, check: false)
             return ClientResult(status: result.status, standardOutput: result.standardOutput, standardError: result.standardError,
                                 wallSeconds: Date().timeIntervalSince(started), tolerance: tolerance)
         case .inProcess:
-            let command = try EchoClientCommand.parse(arguments)
-            let (status, report, error) = try inside(.client) { command.runInProcess() }
-            return ClientResult(status: status, standardOutput: report.map { $0 + "\n" } ?? "", standardError: error.map { $0 + "\n" } ?? "",
-                                wallSeconds: Date().timeIntervalSince(started), tolerance: tolerance)
+            var result = try clientResult(try startClient(port: port, options), timeout: timeout)
+            result.wallSeconds = Date().timeIntervalSince(started)
+            return result
         }
     }
 
     /// Starts echo-client in the background (for clients that hold, or several at once).
     public func startClient(port: UInt16? = nil, _ options: [String] = []) throws -> LabProcess {
-        let port = port ?? self.port
-        let arguments = ["--json", "--host", serverAddress, "--port", String(port)] + options
+        let arguments = peerArguments(port, options)
         switch peers {
         case .executables:
             return try start([try LabBinaries.path("echo-client")] + arguments, on: .client)
         case .inProcess:
             let command = try EchoClientCommand.parse(arguments)
-            let process = try LabProcess(inProcess: ["echo-client"] + arguments, netns: client.namespace.name) { program in
+            return try startInProcess(["echo-client"] + arguments, on: .client) { program in
                 let (status, report, error) = command.runInProcess()
                 if let report { program.write(report) }
                 if let error { program.writeError(error) }
                 return status
             }
-            lock.withLock { processes.append(process) }
-            return process
         }
     }
 
@@ -85,5 +77,18 @@ extension Lab {
     @discardableResult
     public func run(_ arguments: [String], on end: End = .client, timeout: Double = 60) throws -> CommandRunner.Result {
         try host(end).namespace.run(arguments, timeout: timeout, check: false)
+    }
+
+    /// What every echo peer is given: JSON output, the server's address and the port (the lab's by default).
+    private func peerArguments(_ port: UInt16?, _ options: [String]) -> [String] {
+        ["--json", "--host", serverAddress, "--port", String(port ?? self.port)] + options
+    }
+
+    /// A peer on a thread inside an end's namespace; it is stopped with the lab.
+    private func startInProcess(_ arguments: [String], on end: End,
+                                _ body: @escaping @Sendable (InProcessProgram) throws -> Int32) throws -> LabProcess {
+        let process = try LabProcess(inProcess: arguments, netns: host(end).namespace.name, body)
+        lock.withLock { processes.append(process) }
+        return process
     }
 }

@@ -101,12 +101,12 @@ public struct EchoClientCommand: ParsableCommand, Sendable {
     /// what the program would print: the JSON report (with --json) and the error line, and its
     /// exit status. For a lab's in-process peer.
     public func runInProcess() -> (status: Int32, report: String?, error: String?) {
-        guard close != .never else { return (64, nil, "echo-client: --close never holds until a signal: run the echo-client executable for it") }
+        guard close != .never else { return (ExitCode.validationFailure.rawValue, nil, "echo-client: --close never holds until a signal: run the echo-client executable for it") }
         do {
             let (report, failure) = try connect()
             return (failure?.status.rawValue ?? 0, report.map { JSONLines.encode($0) }, failure.map { "echo-client: \($0.message)" })
         } catch {
-            return (64, nil, "echo-client: \(error)")
+            return (ExitCode.validationFailure.rawValue, nil, "echo-client: \(error)")
         }
     }
 
