@@ -39,7 +39,7 @@ extension Lab {
         let others = client.namespace !== server.namespace ? [NamespaceReference.named(client.namespace.name)] : []
         let serial = lock.withLock { faultRuns.count + 1 }
         // Evidence for a failing test: the headers are enough to read the exchange in Wireshark.
-        let evidence = pcap == nil ? evidenceDirectory.map { "\($0)/fault-\(serial)-port-\(port).pcap" } : nil
+        let evidence = pcap == nil ? evidenceDirectory.map { "\($0)/\(LabEvidence.stem(serial: serial, port: port)).pcap" } : nil
         let session = FaultSession(plan: plan, scope: .transparent(port: port), netns: .named(server.namespace.name),
                                    watch: .init(group: port, states: true, pcap: (pcap ?? evidence) != nil,
                                                 snaplen: evidence != nil ? ObservationSession.headerBytes : nil, stateNamespaces: others))

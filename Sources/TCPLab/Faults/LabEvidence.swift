@@ -11,6 +11,9 @@ public struct LabEvidence: Sendable {
     }
 
     public var files: [File]
+
+    /// "fault-2-port-7016": the names of the n-th fault run's files (its pcap's too).
+    static func stem(serial: Int, port: UInt16) -> String { "fault-\(serial)-port-\(port)" }
 }
 
 extension Lab {
@@ -19,7 +22,7 @@ extension Lab {
         var files: [LabEvidence.File] = []
         for (index, run) in faults.enumerated() {
             let observation = run.observation()
-            let stem = "fault-\(index + 1)-port-\(run.port)"
+            let stem = LabEvidence.stem(serial: index + 1, port: run.port)
             files.append(.init(name: stem + ".ladder.txt", contents: Array(observation.ladder(title: run.title).utf8)))
             files.append(.init(name: stem + ".ladder.svg", contents: Array(observation.ladder(.svg, title: run.title).utf8)))
             let lines = observation.events.map { JSONLines.encode(TimelineRecord.segment($0)) }
