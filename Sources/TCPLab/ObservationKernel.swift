@@ -40,8 +40,10 @@ extension Observation {
             StateStep(state: $0.state?.description ?? "CLOSED", timeUnixMicroseconds: $0.timeUnixMicroseconds, fromTracepoint: false)
         }
         let traced = kernelEvents.filter { $0.name == .stateChange && $0.side == side && $0.local == local && $0.remote == remote }
-        guard let firstTraced = traced.first?.timeUnixMicroseconds else { return Self.merged(polled) }
-        var steps = polled.filter { $0.timeUnixMicroseconds < firstTraced && $0.state != "CLOSED" }
+        guard let first = traced.first else { return Self.merged(polled) }
+        // A poll before the first tracepoint counts only for a socket whose birth was not traced:
+        // otherwise it can only be the clocks' disagreement (a poll stamped just before the connect).
+        var steps = first.opensSocket ? [] : polled.filter { $0.timeUnixMicroseconds < first.timeUnixMicroseconds && $0.state != "CLOSED" }
         for event in traced {
             guard event.handsOverToTimeWait else {
                 steps.append(StateStep(state: event.newState?.description ?? "CLOSED", timeUnixMicroseconds: event.timeUnixMicroseconds,

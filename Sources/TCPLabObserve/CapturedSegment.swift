@@ -34,8 +34,9 @@ public struct CapturedSegment: Sendable, Equatable {
     /// Parses an NFLOG record. One without NFLOG's timestamp (a host's own segment, logged at
     /// output) takes the kernel time its log rule stamped into the mark (`KernelClockStamp`),
     /// placed by `readAt`, the reader's wall clock (ns) when the record arrived.
-    public init(record: NFLogRecord, readAt: Int64 = WallClock.nowNanoseconds()) throws(PacketParseError) {
-        let tag = FaultTag(logPrefix: record.prefix) ?? .pass
+    /// `tag`: the record's prefix already read (a reader sees the same few prefixes again and again).
+    public init(record: NFLogRecord, readAt: Int64 = WallClock.nowNanoseconds(), tag: FaultTag? = nil) throws(PacketParseError) {
+        let tag = tag ?? FaultTag(logPrefix: record.prefix) ?? .pass
         let stamped = KernelClockStamp(mark: record.mark).nanoseconds(readAt: readAt) / 1000
         self.init(
             timestampMicroseconds: record.timestampMicroseconds ?? stamped,

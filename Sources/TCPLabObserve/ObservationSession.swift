@@ -21,6 +21,8 @@ public final class ObservationSession {
     public private(set) var kernelEvents: [KernelEvent] = []
     private var builder: TimelineBuilder
     private var pcap: PcapWriter?
+    /// Each NFLOG prefix read once: a run's rules have a handful.
+    private var tags: [String: FaultTag] = [:]
     public private(set) var malformedSegments = 0
 
     /// - Parameters:
@@ -94,7 +96,12 @@ public final class ObservationSession {
             let readAt = WallClock.nowNanoseconds()
             receivedRecords += UInt64(records.count)
             for record in records {
-                guard let segment = try? CapturedSegment(record: record, readAt: readAt) else {
+                let tag = tags[record.prefix] ?? {
+                    let tag = FaultTag(logPrefix: record.prefix) ?? .pass
+                    tags[record.prefix] = tag
+                    return tag
+                }()
+                guard let segment = try? CapturedSegment(record: record, readAt: readAt, tag: tag) else {
                     malformedSegments += 1
                     continue
                 }
@@ -131,7 +138,7 @@ public final class ObservationSession {
 
     /// The whole ladder so far.
     public func ladder(colour: Bool) -> String {
-        LadderView(colour: colour).render(events: builder.events, transitions: transitions, kernelEvents: kernelEvents)
+        LadderView(colour: colour).render(events: builder.events, transitions: transitions, kernelEvents: kernelEvents.attributingConnectsToTheirPorts())
     }
 
     /// Writes the pcap collected so far.

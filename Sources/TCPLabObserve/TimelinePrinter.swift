@@ -23,14 +23,17 @@ public final class TimelinePrinter {
     public init(format: TimelineFormat?) { self.format = format }
 
     public func print(segments: [TimelineEvent]) {
-        for event in segments {
-            switch format {
-            case .json: JSONLines.emit(TimelineRecord.segment(event))
-            case .text: Swift.print(event.summary)
-            case nil: break
-            }
-            if originUnixMicroseconds == nil { originUnixMicroseconds = event.timeUnixMicroseconds - event.offsetMicroseconds }
+        guard let first = segments.first else { return }
+        switch format {
+        case .json:
+            var lines: [UInt8] = []
+            lines.reserveCapacity(segments.count * 512)
+            for event in segments { event.appendJSONLine(to: &lines) }
+            JSONLines.emit(encodedLines: lines)
+        case .text: for event in segments { Swift.print(event.summary) }
+        case nil: break
         }
+        if originUnixMicroseconds == nil { originUnixMicroseconds = first.timeUnixMicroseconds - first.offsetMicroseconds }
     }
 
     public func print(kernel events: [KernelEvent]) {

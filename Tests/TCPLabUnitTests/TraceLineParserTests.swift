@@ -36,4 +36,23 @@ final class TraceLineParserTests: XCTestCase {
         XCTAssertNil(TraceLineParser.parse("CPU:1 [LOST 12 EVENTS]", port: 7000, clock: clock))
         XCTAssertNil(TraceLineParser.parse("  x-1 [000] .....  10.000001: tcp_probe: family=AF_INET sport=1 dport=2", port: 7000, clock: clock))
     }
+
+    /// tcp_v4_connect sets SYN_SENT before it picks the port (lines captured on 6.18).
+    func testAConnectsFirstStateChangeTakesThePortOfItsSocket() throws {
+        let lines = [
+            "python3-7663 [001] ..... 21920.656759: inet_sock_set_state: family=AF_INET protocol=IPPROTO_TCP sport=0 dport=7999 saddr=127.0.0.1 daddr=127.0.0.1 saddrv6=::ffff:127.0.0.1 daddrv6=::ffff:127.0.0.1 oldstate=TCP_CLOSE newstate=TCP_SYN_SENT",
+            "python3-7663 [001] .Ns2. 21920.656800: inet_sock_set_state: family=AF_INET protocol=IPPROTO_TCP sport=7999 dport=35000 saddr=127.0.0.1 daddr=127.0.0.1 saddrv6=::ffff:127.0.0.1 daddrv6=::ffff:127.0.0.1 oldstate=TCP_LISTEN newstate=TCP_SYN_RECV",
+            "python3-7663 [001] ..... 21920.656846: inet_sock_set_state: family=AF_INET protocol=IPPROTO_TCP sport=35098 dport=7999 saddr=127.0.0.1 daddr=127.0.0.1 saddrv6=::ffff:127.0.0.1 daddrv6=::ffff:127.0.0.1 oldstate=TCP_SYN_SENT newstate=TCP_ESTABLISHED",
+        ]
+        let events = try lines.map { try XCTUnwrap(TraceLineParser.parse($0[...], port: 7999, clock: clock)) }
+        XCTAssertEqual(events[0].local.port, 0)
+        XCTAssertTrue(events[0].opensSocket)
+        XCTAssertTrue(events[1].opensSocket)
+        XCTAssertFalse(events[2].opensSocket)
+        let attributed = events.attributingConnectsToTheirPorts()
+        XCTAssertEqual(attributed.map(\.local.port), [35098, 7999, 35098])
+        XCTAssertEqual(Array(attributed[1...]), Array(events[1...]))
+        // A connect whose socket never shows again keeps the kernel's port 0.
+        XCTAssertEqual([events[0]].attributingConnectsToTheirPorts(), [events[0]])
+    }
 }

@@ -20,6 +20,14 @@ public enum JSONLines {
         fflush(nil)  // all stdio output streams; `stdout` itself is not concurrency-safe to name
         FileHandle.standardOutput.write(Data((encode(value) + "\n").utf8))
     }
+
+    /// Prints lines already encoded (`TimelineEvent.appendJSONLine`) with one write: a bulk
+    /// transfer logs tens of thousands of segments a second, too many for a write each.
+    public static func emit(encodedLines bytes: [UInt8]) {
+        guard !bytes.isEmpty else { return }
+        fflush(nil)
+        FileHandle.standardOutput.write(Data(bytes))
+    }
 }
 
 /// One line on stderr, for human messages that must not mix with JSON on stdout.
