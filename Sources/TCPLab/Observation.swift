@@ -16,7 +16,7 @@ public struct Observation: Sendable {
                 tolerance: TimingTolerance = .forTick()) {
         self.events = events
         self.transitions = transitions
-        self.kernelEvents = kernelEvents.attributingConnectsToTheirPorts()
+        self.kernelEvents = kernelEvents.ownedBy(SocketPairs(segments: events, transitions: transitions))
         self.tolerance = tolerance
     }
 

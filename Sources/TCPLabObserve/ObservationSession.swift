@@ -138,7 +138,7 @@ public final class ObservationSession {
 
     /// The whole ladder so far.
     public func ladder(colour: Bool) -> String {
-        LadderView(colour: colour).render(events: builder.events, transitions: transitions, kernelEvents: kernelEvents.attributingConnectsToTheirPorts())
+        LadderView(colour: colour).render(events: builder.events, transitions: transitions, kernelEvents: kernelEvents.ownedBy(SocketPairs(segments: builder.events, transitions: transitions)))
     }
 
     /// Writes the pcap collected so far.

@@ -55,4 +55,22 @@ final class TraceLineParserTests: XCTestCase {
         // A connect whose socket never shows again keeps the kernel's port 0.
         XCTAssertEqual([events[0]].attributingConnectsToTheirPorts(), [events[0]])
     }
+
+    /// Tracepoints are global: only the sockets this namespace's NFLOG or sock_diag showed count.
+    func testOnlyTheNamespacesOwnSocketsKeepTheirEvents() throws {
+        func event(_ fields: String) throws -> KernelEvent {
+            try XCTUnwrap(TraceLineParser.parse("x-1 [000] ..... 10.000001: inet_sock_set_state: family=AF_INET protocol=IPPROTO_TCP \(fields)"[...], port: 7000, clock: clock))
+        }
+        let ownConnect = try event("sport=0 dport=7000 saddr=127.0.0.1 daddr=127.0.0.1 oldstate=TCP_CLOSE newstate=TCP_SYN_SENT")
+        let ownEstablished = try event("sport=40000 dport=7000 saddr=127.0.0.1 daddr=127.0.0.1 oldstate=TCP_SYN_SENT newstate=TCP_ESTABLISHED")
+        let mappedServer = try XCTUnwrap(TraceLineParser.parse("x-1 [000] ..... 10.000002: inet_sock_set_state: family=AF_INET6 protocol=IPPROTO_TCP sport=7000 dport=40000 saddr=127.0.0.1 daddr=127.0.0.1 saddrv6=::ffff:127.0.0.1 daddrv6=::ffff:127.0.0.1 oldstate=TCP_LISTEN newstate=TCP_SYN_RECV"[...], port: 7000, clock: clock))
+        let foreign = try event("sport=7000 dport=51000 saddr=127.0.0.1 daddr=127.0.0.1 oldstate=TCP_ESTABLISHED newstate=TCP_CLOSE")
+        let listener = try event("sport=7000 dport=0 saddr=127.0.0.1 daddr=0.0.0.0 oldstate=TCP_LISTEN newstate=TCP_CLOSE")
+        let syn = TimelineEvent(connection: 0, offsetMicroseconds: 0, timeUnixMicroseconds: 1, from: .client, source: "127.0.0.1:40000",
+                                destination: "127.0.0.1:7000", kind: .syn, retransmission: false, fate: .passed, flags: "S",
+                                sequenceRelative: 0, acknowledgmentRelative: nil, sequenceRaw: 1, acknowledgmentRaw: 0, payloadBytes: 0, windowRaw: 1)
+        let owned = [ownConnect, ownEstablished, mappedServer, foreign, listener].ownedBy(SocketPairs(segments: [syn], transitions: []))
+        XCTAssertEqual(owned.map(\.local.port), [40000, 40000, 7000])
+        XCTAssertEqual(owned.map(\.newState), [.synSent, .established, .synReceived])
+    }
 }
