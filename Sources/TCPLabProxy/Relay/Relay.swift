@@ -30,9 +30,7 @@ final class Relay {
 
         static func open() throws(SystemCallError) -> Channel {
             var ends: [Int32] = [-1, -1]
-            guard tcplab_pipe_nonblocking(&ends) == 0 else {
-                throw SystemCallError(Errno(rawValue: errno), call: "pipe2")
-            }
+            _ = try retryingEINTR("pipe2") { tcplab_pipe_nonblocking(&ends) }
             // Larger than the default 64 KiB: fewer splices per megabyte. Best effort (pipe-max-size).
             _ = tcplab_set_pipe_size(ends[1], Relay.pipeBytes)
             return Channel(readEnd: ends[0], writeEnd: ends[1])
@@ -241,13 +239,10 @@ final class Relay {
 
     /// One splice: the bytes moved (0 at end of stream), nil when it would block.
     private static func splice(from: Int32, to: Int32, _ length: Int, _ call: String) throws(SystemCallError) -> Int? {
-        while true {
-            let moved = tcplab_splice(from, to, length, 0)
-            if moved >= 0 { return moved }
-            let code = Errno(rawValue: errno)
-            if code == .interrupted { continue }
-            if code == .wouldBlock || code == .resourceTemporarilyUnavailable { return nil }
-            throw SystemCallError(code, call: call)
+        do {
+            return try retryingEINTR(call) { tcplab_splice(from, to, length, 0) }
+        } catch where error.errno == .resourceTemporarilyUnavailable {  // EAGAIN, the same number as EWOULDBLOCK on Linux
+            return nil
         }
     }
 
