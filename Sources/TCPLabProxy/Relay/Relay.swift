@@ -85,7 +85,8 @@ final class Relay {
 
     static let pipeBytes: Int32 = 1 << 20
 
-    let listener: Socket
+    /// nil once closeAll() has closed it.
+    private var listener: OwnedSocket?
     let upstream: SocketAddress
     private let epoll: Epoll
     private var pairs: [UInt64: Pair] = [:]
@@ -96,14 +97,14 @@ final class Relay {
     static let listenerToken: UInt64 = 0
 
     init(listen: SocketAddress, upstream: SocketAddress, epoll: Epoll, log: @escaping (String) -> Void) throws(SystemCallError) {
-        // Closed by its owner if any step throws; closeAll() closes it once the relay runs.
+        // Closed by its owner if any step throws.
         let listener = OwnedSocket(try Socket.tcp(listen.family, nonBlocking: true))
         try listener.socket.setReuseAddress(true)
         if listen.family == .ipv6 { try listener.socket.setIPv6Only() }
         try listener.socket.bind(to: listen)
         try listener.socket.listen(backlog: 1024)
         try epoll.add(listener.socket.descriptor, events: .readable, token: Self.listenerToken)
-        self.listener = listener.release()
+        self.listener = consume listener
         self.upstream = upstream
         self.epoll = epoll
         self.log = log
@@ -159,12 +160,12 @@ final class Relay {
 
     func closeAll() {
         for (id, pair) in pairs { close(id, pair) }
-        listener.close()
+        listener = nil
     }
 
     private func acceptAll() {
         for _ in 0..<256 {
-            guard let accepted = try? listener.accept(nonBlocking: true) else { return }
+            guard let accepted = try? listener?.socket.accept(nonBlocking: true) else { return }
             let client = OwnedSocket(accepted.0)
             statistics.accepted += 1
             let legs: Legs
