@@ -18,6 +18,15 @@ struct BenchRow: Codable, Sendable {
         BenchRow(metric: metric, tcplab: "skipped", baseline: "—", ratio: nil, goal: goal, met: nil, note: reason)
     }
 
+    /// TCPLab's figure against a baseline's: `ratio` is how many times better TCPLab does (the
+    /// caller divides the right way round), met when it reaches `atLeast` ("≥ 3×"; nil: no goal,
+    /// "—"). The goal's text and its test come from the one number, so they cannot drift apart.
+    static func versus(_ metric: String, tcplab: String, baseline: String, ratio: Double, atLeast goal: Double?,
+                       note: String) -> BenchRow {
+        BenchRow(metric: metric, tcplab: tcplab, baseline: baseline, ratio: ratio,
+                 goal: goal.map { "≥ \(String(format: "%g", $0))×" } ?? "—", met: goal.map { ratio >= $0 }, note: note)
+    }
+
     /// Prints the row as one JSON line on stdout, where scripts/bench collects it.
     func emit() {
         JSONLines.emit(self)

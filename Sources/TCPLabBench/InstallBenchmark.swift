@@ -49,16 +49,14 @@ struct InstallBenchmark: ParsableCommand {
             faultproxyStart.append(try timeFaultproxyStart())
         }
 
-        let ratio = nftFile.median / inProcess.median
-        BenchRow(metric: "Install a fault (synack:2 from server, \(table.rules.count) rules)",
-                 tcplab: Format.milliseconds(inProcess.median), baseline: "nft -f: " + Format.milliseconds(nftFile.median),
-                 ratio: ratio, goal: "≥ 30×", met: ratio >= 30,
-                 note: "in-process NFTablesClient.install vs spawning nft -f; medians of \(repeats)").emit()
-        let startRatio = nftFile.median / faultproxyStart.median
-        BenchRow(metric: "faultproxy start to rules active",
-                 tcplab: Format.milliseconds(faultproxyStart.median), baseline: "nft -f: " + Format.milliseconds(nftFile.median),
-                 ratio: startRatio, goal: "—", met: nil,
-                 note: "exec until \"Ctrl-C to stop.\" on stderr; medians of \(repeats)").emit()
+        BenchRow.versus("Install a fault (synack:2 from server, \(table.rules.count) rules)",
+                        tcplab: Format.milliseconds(inProcess.median), baseline: "nft -f: " + Format.milliseconds(nftFile.median),
+                        ratio: nftFile.median / inProcess.median, atLeast: 30,
+                        note: "in-process NFTablesClient.install vs spawning nft -f; medians of \(repeats)").emit()
+        BenchRow.versus("faultproxy start to rules active",
+                        tcplab: Format.milliseconds(faultproxyStart.median), baseline: "nft -f: " + Format.milliseconds(nftFile.median),
+                        ratio: nftFile.median / faultproxyStart.median, atLeast: nil,
+                        note: "exec until \"Ctrl-C to stop.\" on stderr; medians of \(repeats)").emit()
     }
 
     /// From spawning faultproxy to its announcement, which it prints once the batch is acknowledged.

@@ -36,16 +36,13 @@ struct ThroughputBenchmark: ParsableCommand {
             socatted.append(try transfer(bytes, to: port + 2, sink: sink))
         }
         let size = "\(bytes >> 20) MiB"
-        let versusDirect = relayed.median / direct.median
-        BenchRow(metric: "Relay throughput (\(size), one connection) vs direct",
-                 tcplab: Format.rate(relayed.median), baseline: "direct: " + Format.rate(direct.median),
-                 ratio: versusDirect, goal: "≥ 0.9×", met: versusDirect >= 0.9,
-                 note: "medians of \(repeats)").emit()
-        let versusSocat = relayed.median / socatted.median
-        BenchRow(metric: "Relay throughput (\(size), one connection) vs socat",
-                 tcplab: Format.rate(relayed.median), baseline: "socat: " + Format.rate(socatted.median),
-                 ratio: versusSocat, goal: "≥ 3×", met: versusSocat >= 3,
-                 note: "socat with its defaults (8 KiB buffer); medians of \(repeats)").emit()
+        BenchRow.versus("Relay throughput (\(size), one connection) vs direct",
+                        tcplab: Format.rate(relayed.median), baseline: "direct: " + Format.rate(direct.median),
+                        ratio: relayed.median / direct.median, atLeast: 0.9, note: "medians of \(repeats)").emit()
+        BenchRow.versus("Relay throughput (\(size), one connection) vs socat",
+                        tcplab: Format.rate(relayed.median), baseline: "socat: " + Format.rate(socatted.median),
+                        ratio: relayed.median / socatted.median, atLeast: 3,
+                        note: "socat with its defaults (8 KiB buffer); medians of \(repeats)").emit()
     }
 
     /// Sends `bytes` to `port` and returns MiB/s from connect until the sink saw the end of stream.

@@ -1,12 +1,10 @@
 /// `--delay SEG[:N|@K]=DURATION[~JITTER]`: hold the named segments before they go on.
 /// Linearized to a queue verdict; the delay itself is applied by the queue reader.
-public struct DelaySpec: Hashable, Sendable, CustomStringConvertible {
+public struct DelaySpec: SelectsSegments, Hashable, Sendable, CustomStringConvertible {
     public var selector: SegmentSelector
     public var delay: FaultDuration
     /// Each segment waits `delay ± jitter` (uniform), never less than zero.
     public var jitter: FaultDuration
-    public var kind: SegmentKind { selector.kind }
-    public var selection: SegmentSelection { selector.selection }
 
     public init(_ kind: SegmentKind, _ selection: SegmentSelection = .all, delay: FaultDuration, jitter: FaultDuration = .zero) {
         self.selector = SegmentSelector(kind: kind, selection: selection)

@@ -1,8 +1,6 @@
 /// `--drop SEG[:N|@K|%P]`: lose the named segments on the wire.
-public struct DropSpec: Hashable, Sendable, CustomStringConvertible {
+public struct DropSpec: SelectsSegments, Hashable, Sendable, CustomStringConvertible {
     public var selector: SegmentSelector
-    public var kind: SegmentKind { selector.kind }
-    public var selection: SegmentSelection { selector.selection }
 
     public init(_ kind: SegmentKind, _ selection: SegmentSelection = .all) {
         self.selector = SegmentSelector(kind: kind, selection: selection)

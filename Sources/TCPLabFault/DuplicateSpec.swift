@@ -1,11 +1,9 @@
 /// `--duplicate SEG[:N|@K][=DURATION[~JITTER]]`: send the segment and a copy; the copy follows
 /// after the given delay (immediately without one).
-public struct DuplicateSpec: Hashable, Sendable, CustomStringConvertible {
+public struct DuplicateSpec: SelectsSegments, Hashable, Sendable, CustomStringConvertible {
     public var selector: SegmentSelector
     public var copyDelay: FaultDuration
     public var jitter: FaultDuration
-    public var kind: SegmentKind { selector.kind }
-    public var selection: SegmentSelection { selector.selection }
 
     public init(_ kind: SegmentKind, _ selection: SegmentSelection = .all, copyDelay: FaultDuration = .zero, jitter: FaultDuration = .zero) {
         self.selector = SegmentSelector(kind: kind, selection: selection)

@@ -22,6 +22,17 @@ public enum SegmentSelection: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
+/// A fault spec (--drop, --delay, --duplicate): it applies to the segments its selector names,
+/// and reads the selector's kind and selection as its own.
+public protocol SelectsSegments {
+    var selector: SegmentSelector { get }
+}
+
+extension SelectsSegments {
+    public var kind: SegmentKind { selector.kind }
+    public var selection: SegmentSelection { selector.selection }
+}
+
 /// `SEG`, `SEG:N`, `SEG@K` or `SEG%P`: the part of every fault spec before `=`.
 public struct SegmentSelector: Hashable, Sendable, CustomStringConvertible {
     public var kind: SegmentKind

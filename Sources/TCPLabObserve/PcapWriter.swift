@@ -100,9 +100,5 @@ public struct PcapWriter: Sendable {
 public struct PcapFileError: Error, CustomStringConvertible, Equatable {
     public var path: String
     public var reason: String
-    public init(path: String, reason: String) {
-        self.path = path
-        self.reason = reason
-    }
     public var description: String { "cannot write \(path): \(reason)" }
 }

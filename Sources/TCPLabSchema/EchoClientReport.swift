@@ -1,7 +1,7 @@
 /// The one `--json` object echo-client prints at the end.
 public struct EchoClientReport: Codable, Sendable, Equatable {
     /// From the connect() call to its return, for the last connection attempted.
-    public var connectMilliseconds: Double?
+    @ExplicitNull public var connectMilliseconds: Double?
     public var echoOK: Bool
     /// Bytes echoed back and verified, over all connections.
     public var bytes: Int
@@ -9,13 +9,13 @@ public struct EchoClientReport: Codable, Sendable, Equatable {
     public var sent = 0
     /// When the first write() began, from the client's start (the same clock as elapsed_ms), so a
     /// reader can tell how long after its first data the connection broke.
-    public var firstWriteMilliseconds: Double?
+    @ExplicitNull public var firstWriteMilliseconds: Double?
     /// nil, or the errno name ("ETIMEDOUT", "ECONNREFUSED") or "EBADECHO" for a wrong echo.
-    public var error: String?
+    @ExplicitNull public var error: String?
     public var elapsedMilliseconds: Double
     public var connections: Int
-    public var local: String?
-    public var tcpInfo: TCPInfoSummary?
+    @ExplicitNull public var local: String?
+    @ExplicitNull public var tcpInfo: TCPInfoSummary?
 
     public init(connectMilliseconds: Double? = nil, echoOK: Bool, bytes: Int, sent: Int = 0, firstWriteMilliseconds: Double? = nil,
                 error: String? = nil, elapsedMilliseconds: Double, connections: Int, local: String? = nil,
@@ -53,20 +53,5 @@ public struct EchoClientReport: Codable, Sendable, Equatable {
         case firstWriteMilliseconds = "first_write_ms"
         case elapsedMilliseconds = "elapsed_ms"
         case tcpInfo = "tcp_info"
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        // connect_ms, error and tcp_info are always present, null when unknown, so readers need no key checks.
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(connectMilliseconds, forKey: .connectMilliseconds)
-        try container.encode(echoOK, forKey: .echoOK)
-        try container.encode(bytes, forKey: .bytes)
-        try container.encode(error, forKey: .error)
-        try container.encode(sent, forKey: .sent)
-        try container.encode(firstWriteMilliseconds, forKey: .firstWriteMilliseconds)
-        try container.encode(elapsedMilliseconds, forKey: .elapsedMilliseconds)
-        try container.encode(connections, forKey: .connections)
-        try container.encode(local, forKey: .local)
-        try container.encode(tcpInfo, forKey: .tcpInfo)
     }
 }

@@ -62,7 +62,7 @@ public struct SocketStateRecord: Codable, Sendable, Equatable {
     /// The kernel's name ("SYN_SENT"), "CLOSED" when the socket is gone.
     public var state: String
     /// nil (JSON null) for a socket seen for the first time.
-    public var previousState: String?
+    @ExplicitNull public var previousState: String?
     /// "no timer", "retransmit timer", "keepalive timer", ...
     public var timer: String
     public var expiresMilliseconds: UInt32
@@ -90,21 +90,6 @@ public struct SocketStateRecord: Codable, Sendable, Equatable {
         case timer
         case expiresMilliseconds = "expires_ms"
         case retransmits = "retrans"
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        // previous_state is always present, null for a new socket.
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(offsetMicroseconds, forKey: .offsetMicroseconds)
-        try container.encode(timeUnixMicroseconds, forKey: .timeUnixMicroseconds)
-        try container.encode(side, forKey: .side)
-        try container.encode(local, forKey: .local)
-        try container.encode(remote, forKey: .remote)
-        try container.encode(state, forKey: .state)
-        try container.encode(previousState, forKey: .previousState)
-        try container.encode(timer, forKey: .timer)
-        try container.encode(expiresMilliseconds, forKey: .expiresMilliseconds)
-        try container.encode(retransmits, forKey: .retransmits)
     }
 }
 

@@ -84,6 +84,19 @@ final class SchemaRoundTripTests: XCTestCase {
         XCTAssertTrue(try roundTrip(echoed).contains(#""tcp_info":{"backoff":0,"probes":0,"retransmits":0,"rto_us":204000,"rtt_us":30,"state":"ESTABLISHED","total_retrans":1}"#))
     }
 
+    /// `@ExplicitNull` keys are always written, but a line that leaves one out (an older writer) still reads, as nil.
+    func testAnExplicitNullKeyMayBeMissing() throws {
+        let state = #"{"expires_ms":0,"local":"127.0.0.1:40000","remote":"127.0.0.1:7000","retrans":0,"side":"client","#
+            + #""state":"SYN_SENT","t_us":0,"timer":"no timer","type":"state","unix_us":1}"#
+        guard case .state(let record) = try JSONDecoder().decode(TimelineRecord.self, from: Data(state.utf8)) else {
+            return XCTFail("not a state line")
+        }
+        XCTAssertNil(record.previousState)
+        let report = #"{"bytes":0,"connections":1,"echo_ok":false,"elapsed_ms":2}"#
+        XCTAssertEqual(try JSONDecoder().decode(EchoClientReport.self, from: Data(report.utf8)),
+                       EchoClientReport(echoOK: false, bytes: 0, elapsedMilliseconds: 2, connections: 1))
+    }
+
     func testEchoServerEventOmitsWhatItDoesNotSay() throws {
         XCTAssertEqual(try roundTrip(EchoServerEvent(event: "listening", address: "127.0.0.1:7000", backlog: 4, maxFiles: 16, freeFiles: 9)),
                        #"{"address":"127.0.0.1:7000","backlog":4,"event":"listening","free_files":9,"max_files":16}"#)

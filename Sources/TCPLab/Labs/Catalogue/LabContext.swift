@@ -34,6 +34,21 @@ public final class LabContext: @unchecked Sendable {
 
     /// faultproxy on `port` with the timeline and states on; a pcap per run with `--pcap DIR`.
     public func faultproxy(_ drops: String..., from: Endpoint? = nil, port: UInt16? = nil) throws -> FaultProxyRun {
+        try faultproxy(drops: drops, from: from, port: port)
+    }
+
+    /// The opening most labs share, in the order they need it: an echo server with `server`
+    /// options listening on `port`, faultproxy on that port losing `drops` (none: only watching),
+    /// then one echo client with `client` options run to completion through it. faultproxy is
+    /// still capturing: the lab waits for what comes after the client's run and stops it.
+    public func echoThroughFault(port: UInt16? = nil, server: [String] = [], dropping drops: String...,
+                                 client: [String] = []) throws -> (fault: FaultProxyRun, client: ClientResult) {
+        try lab.echoServer(port: port, server)
+        let fault = try faultproxy(drops: drops, port: port)
+        return (fault, try lab.echoClient(port: port, client))
+    }
+
+    private func faultproxy(drops: [String], from: Endpoint? = nil, port: UInt16?) throws -> FaultProxyRun {
         var pcap: String?
         if let pcapDirectory {
             pcapCount += 1

@@ -11,10 +11,9 @@ extension SetupLabs {
     ) { ctx in
         let lab = ctx.lab
         // The server closes first, so the client's port is free again and the same 4-tuple can connect twice.
-        try lab.echoServer(["--close", "first"])
-        let fault = try ctx.faultproxy()
         // The client idles a moment so the sockets' ESTABLISHED state outlasts the 5 ms sock_diag poll.
-        let first = try lab.echoClient(["--bind", "\(lab.clientAddress):40000", "--close", "wait-peer", "--hold", "0.1s"])
+        let (fault, first) = try ctx.echoThroughFault(server: ["--close", "first"],
+                                                      client: ["--bind", "\(lab.clientAddress):40000", "--close", "wait-peer", "--hold", "0.1s"])
         let second = try lab.echoClient(["--bind", "\(lab.clientAddress):40000", "--close", "wait-peer"])
         let observation = fault.stop()
         ctx.show(observation, "two connections on the same 4-tuple (\(lab.clientAddress):40000 → \(lab.serverAddress):\(lab.port))")

@@ -10,14 +10,11 @@ extension SetupLabs {
         summary: "Second handshake segment lost: client retransmits SYN, server retransmits SYN-ACK (tcp_synack_retries)",
         question: "第二次握手丢失了，会发生什么？(the second handshake segment is lost)"
     ) { ctx in
-        let lab = ctx.lab
         let kernel = ctx.kernel
         let syn = kernel.syn
         let listener = RetransmissionModel.synAck(synackRetries: kernel.synackRetries, duplicateSyns: syn.retransmissions, maximumRTO: kernel.rtoMax)
         try ctx.requireTime(max(syn.giveUp, listener.giveUp) + 2, for: "waiting for both sides to give up")
-        try lab.echoServer()
-        let fault = try ctx.faultproxy("synack")
-        let client = try lab.echoClient()
+        let (fault, client) = try ctx.echoThroughFault(dropping: "synack")
         _ = fault.wait(timeout: ctx.waitLimit(listener.giveUp - syn.giveUp, timers: listener.timeouts)) { $0.firstTime(.server, entered: "CLOSED") != nil }
         let observation = fault.stop()
         ctx.show(observation, "every SYN-ACK dropped")

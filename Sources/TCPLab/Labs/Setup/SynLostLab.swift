@@ -13,9 +13,7 @@ extension SetupLabs {
         let kernel = ctx.kernel
         let schedule = kernel.syn
         try ctx.requireTime(schedule.giveUp + 2, for: "waiting for connect() to time out")
-        try lab.echoServer()
-        var fault = try ctx.faultproxy("syn")
-        let failed = try lab.echoClient()
+        let (fault, failed) = try ctx.echoThroughFault(dropping: "syn")
         var observation = fault.stop()
         ctx.show(observation, "every SYN dropped")
         ctx.fact("model (\(kernel.describe(["tcp_syn_retries", "tcp_syn_linear_timeouts", "tcp_rto_max_ms"]))): retransmissions at +\(ctx.list(schedule.retransmissions)) s, ETIMEDOUT at +\(TimingTolerance.format(schedule.giveUp)) s")
@@ -30,9 +28,9 @@ extension SetupLabs {
                        after: origin.flatMap { ctx.lastOffset(observation, .syn, from: .client, origin: $0) },
                        timer: schedule.timeouts.last ?? 0, observed: failed.connectSeconds, origin: origin)
 
-        fault = try ctx.faultproxy("syn:1")
+        let oneLost = try ctx.faultproxy("syn:1")
         let late = try lab.echoClient()
-        observation = fault.stop()
+        observation = oneLost.stop()
         ctx.show(observation, "only the first SYN dropped")
         ctx.expect("with one SYN lost, connect() succeeds", expected: "success", observed: late.error ?? "success")
         ctx.expectTime("connect() returns after one lost SYN", expected: schedule.retransmissions[0], observed: late.connectSeconds,

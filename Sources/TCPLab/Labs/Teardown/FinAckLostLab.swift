@@ -8,10 +8,7 @@ extension TeardownLabs {
         summary: "Second teardown segment lost: the ACK is not retransmitted; the FIN retransmission draws a new one",
         question: "第二次挥手丢失了，会发生什么？(the second teardown segment is lost)"
     ) { ctx in
-        let lab = ctx.lab
-        try lab.echoServer(["--close", "after:1s"])
-        let fault = try ctx.faultproxy("fin-ack:1")
-        let client = try lab.echoClient(["--close", "shutdown"])
+        let (fault, client) = try ctx.echoThroughFault(server: ["--close", "after:1s"], dropping: "fin-ack:1", client: ["--close", "shutdown"])
         let rto = rto(ctx, client)
         var observation = fault.wait(timeout: 2) { $0.segments(.lastAck).count > 0 }
         observation = fault.stop()

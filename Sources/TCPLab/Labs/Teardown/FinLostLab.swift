@@ -8,12 +8,8 @@ extension TeardownLabs {
         summary: "First teardown segment lost: the closer retransmits its FIN with backoff until tcp_orphan_retries",
         question: "第一次挥手丢失了，会发生什么？(the first teardown segment is lost)"
     ) { ctx in
-        let lab = ctx.lab
-        try lab.echoServer()
-        let fault = try ctx.faultproxy("fin")
-        let client = try lab.echoClient()
-        let rto = rto(ctx, client)
-        let schedule = EstablishedRetransmissionModel.orphanedFin(rto: rto, parameters: ctx.kernel)
+        let (fault, client) = try ctx.echoThroughFault(dropping: "fin")
+        let schedule = orphanedFin(ctx, client)
         try ctx.requireTime(schedule.giveUp + 2, for: "waiting for the orphaned FIN to give up")
         var observation = fault.wait(timeout: ctx.waitLimit(schedule.giveUp, timers: schedule.timeouts)) { $0.firstTime(.client, entered: "CLOSED") != nil }
         observation = fault.stop()

@@ -9,11 +9,8 @@ extension TeardownLabs {
         question: "第四次挥手丢失了，会发生什么？(the last teardown segment is lost)"
     ) { ctx in
         let lab = ctx.lab
-        try lab.echoServer()
-        let fault = try ctx.faultproxy("last-ack:1")
-        let client = try lab.echoClient()
-        let rto = rto(ctx, client)
-        let schedule = EstablishedRetransmissionModel.orphanedFin(rto: rto, parameters: ctx.kernel)
+        let (fault, client) = try ctx.echoThroughFault(dropping: "last-ack:1")
+        let schedule = orphanedFin(ctx, client)
         var observation = fault.wait(timeout: schedule.retransmissions[0] + 1) { $0.firstTime(.server, entered: "CLOSED") != nil }
         // The TIME_WAIT timer, read right after the retransmitted FIN was answered.
         let timeWait = try lab.timeWaitTimers().first { $0.remotePort == lab.port }

@@ -12,11 +12,8 @@ extension TeardownLabs {
         let finTimeout = Double(ctx.kernel.finTimeout)
         try ctx.requireTime(finTimeout * 2 + 4, for: "waiting out tcp_fin_timeout")
         // 1. close(): the client's FIN_WAIT2 is orphaned and bounded by tcp_fin_timeout.
-        try lab.echoServer(["--close", "after:1s"])
-        var fault = try ctx.faultproxy("peer-fin")
-        let client = try lab.echoClient()
-        let rto = rto(ctx, client)
-        let serverFin = EstablishedRetransmissionModel.orphanedFin(rto: rto, parameters: ctx.kernel)
+        let (fault, client) = try ctx.echoThroughFault(server: ["--close", "after:1s"], dropping: "peer-fin")
+        let serverFin = orphanedFin(ctx, client)
         var observation = fault.wait(timeout: max(ctx.waitLimit(finTimeout, timers: [finTimeout]), ctx.waitLimit(1 + serverFin.giveUp, timers: serverFin.timeouts))) {
             $0.firstTime(.client, entered: "CLOSED") != nil && $0.firstTime(.server, entered: "CLOSED") != nil
         }
@@ -34,12 +31,12 @@ extension TeardownLabs {
                    expected: "… LAST_ACK → CLOSED", observed: observation.statePath(.server).joined(separator: " → "))
         // 2. shutdown(): the client still owns the socket, FIN_WAIT2 has no limit.
         try lab.echoServer(port: lab.port(2), ["--close", "after:1s"])
-        fault = try ctx.faultproxy("peer-fin", port: lab.port(2))
+        let shutdownFault = try ctx.faultproxy("peer-fin", port: lab.port(2))
         let holder = try lab.startClient(port: lab.port(2), ["--close", "shutdown"])
         let waited = finTimeout + 2
-        observation = fault.wait(timeout: waited) { _ in false }
+        observation = shutdownFault.wait(timeout: waited) { _ in false }
         holder.stop()
-        observation = fault.stop()
+        observation = shutdownFault.stop()
         ctx.show(observation, "every FIN from the server dropped; the client only called shutdown(SHUT_WR)")
         ctx.expect("after \(TimingTolerance.format(waited)) s the shut-down client is still in", expected: "FIN_WAIT2",
                    observed: observation.states(.client).filter { $0.timeUnixMicroseconds < (observation.events.last?.timeUnixMicroseconds ?? 0) + Int64(waited * 1_000_000) }.last?.state?.description)

@@ -10,9 +10,7 @@ extension TeardownLabs {
     ) { ctx in
         let lab = ctx.lab
         // 1. The server closes a second after accept: its ACK of the client's FIN goes alone.
-        try lab.echoServer(["--close", "after:1s"])
-        var fault = try ctx.faultproxy()
-        let four = try lab.echoClient(["--close", "shutdown"])
+        let (fault, four) = try ctx.echoThroughFault(server: ["--close", "after:1s"], client: ["--close", "shutdown"])
         var observation = fault.wait(timeout: 2) { $0.firstTime(.server, entered: "CLOSED") != nil }
         observation = fault.stop()
         ctx.show(observation, "the server closes 1 s after accept: four segments")
@@ -26,11 +24,9 @@ extension TeardownLabs {
                    expected: "CLOSE_WAIT → (LAST_ACK) → CLOSED", observed: server.joined(separator: " → "))
         ctx.expect("the client's echo", expected: true, observed: four.echoOK)
         // 2. The server closes as soon as it reads EOF: its delayed ACK rides on its FIN.
-        try lab.echoServer(port: lab.port(2))
-        fault = try ctx.faultproxy(port: lab.port(2))
-        _ = try lab.echoClient(port: lab.port(2))
-        observation = fault.wait(timeout: 1) { $0.segments(.lastAck).count > 0 }
-        observation = fault.stop()
+        let (onEOF, _) = try ctx.echoThroughFault(port: lab.port(2))
+        observation = onEOF.wait(timeout: 1) { $0.segments(.lastAck).count > 0 }
+        observation = onEOF.stop()
         ctx.show(observation, "the server closes on EOF: three segments")
         let merged = observation.events.filter { [.fin, .finAck, .peerFin, .lastAck].contains($0.kind) }.map(\.kind.rawValue)
         ctx.expect("closing segments", expected: "fin, peer-fin, last-ack", observed: merged.joined(separator: ", "))
