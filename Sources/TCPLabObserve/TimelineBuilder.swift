@@ -127,13 +127,13 @@ struct ConnectionState: Sendable {
     /// transfer was a tenth of the capture's CPU.
     private let clientText: String
     private let serverText: String
-    private var isn: [Endpoint: UInt32] = [:]
+    private var isn = PerEndpoint<UInt32>()
     /// One past the highest sequence number each side has sent (its snd_nxt as seen on the wire).
-    private var sendNext: [Endpoint: UInt32] = [:]
+    private var sendNext = PerEndpoint<UInt32>()
     /// The highest acknowledgment each side has received (the sender's snd_una).
-    private var acknowledged: [Endpoint: UInt32] = [:]
-    private var lastWindow: [Endpoint: UInt16] = [:]
-    private var windowScale: [Endpoint: UInt8] = [:]
+    private var acknowledged = PerEndpoint<UInt32>()
+    private var lastWindow = PerEndpoint<UInt16>()
+    private var windowScale = PerEndpoint<UInt8>()
     private var synWithScale: Set<Endpoint> = []
     private var synSeen: Set<Endpoint> = []
     /// Who sent the first FIN and the sequence number just after it; same for the second.

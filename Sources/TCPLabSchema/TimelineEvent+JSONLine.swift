@@ -1,88 +1,111 @@
 extension TimelineEvent {
     /// Appends this event's `--timeline json` line (`TimelineRecord.segment`, newline included):
     /// the text JSONEncoder writes with sorted keys, byte for byte (TimelineJSONLineTests holds
-    /// the two together), at a small part of its cost. A bulk transfer logs tens of thousands of
-    /// segments a second, and JSONEncoder's boxing and key sorting was three quarters of the
-    /// capture's CPU (perf, 1 GiB through iperf3), which the traffic paid on two cores.
+    /// the two together, every key set and none), at a small part of its cost. A bulk transfer
+    /// logs tens of thousands of segments a second, and JSONEncoder's boxing and key sorting was
+    /// three quarters of the capture's CPU (perf, 1 GiB through iperf3), which the traffic paid
+    /// for on two cores. The keys are CodingKeys' in sorted order.
     public func appendJSONLine(to bytes: inout [UInt8]) {
-        var first = true
-        bytes.append(UInt8(ascii: "{"))
-        for (key, field) in Self.jsonFields {
-            guard let value = field(self) else { continue }
-            if !first { bytes.append(UInt8(ascii: ",")) }
-            first = false
-            JSONText.append(string: key, to: &bytes)
-            bytes.append(UInt8(ascii: ":"))
-            value.append(to: &bytes)
-        }
-        bytes.append(contentsOf: "}\n".utf8)
+        var object = JSONObjectText(appendingTo: bytes)
+        bytes = []  // the writer's copy is now the only one: appends do not copy the buffer
+        object.field("ack_raw", acknowledgmentRaw)
+        object.field("ack_rel", acknowledgmentRelative)
+        object.field("conn", connection)
+        object.field("dst", destination)
+        object.field("fate", fate.rawValue)
+        object.field("fault_delay_us", faultDelayMicroseconds)
+        object.field("fault_jitter_us", faultJitterMicroseconds)
+        object.field("fault_kind", faultKind?.rawValue)
+        object.field("flags", flags)
+        object.field("from", from.rawValue)
+        object.field("held_us", heldMicroseconds)
+        object.field("kind", kind.rawValue)
+        object.field("len_bytes", payloadBytes)
+        object.field("mss_bytes", maximumSegmentSizeBytes)
+        object.field("options", strings: options)
+        object.field("retransmission", retransmission)
+        object.field("sack_ok", sackPermitted)
+        object.field("sack_rel", rows: sackRelative)
+        object.field("seq_raw", sequenceRaw)
+        object.field("seq_rel", sequenceRelative)
+        object.field("src", source)
+        object.field("t_us", offsetMicroseconds)
+        object.field("ts_ecr", timestampEchoReply)
+        object.field("ts_val", timestampValue)
+        object.field("type", TimelineRecord.Kind.segment.rawValue)
+        object.field("unix_us", timeUnixMicroseconds)
+        object.field("win_bytes", windowBytes)
+        object.field("win_raw", windowRaw)
+        object.field("wscale", windowScale)
+        bytes = object.finish()
     }
-
-    /// Every key of the line with its value (nil: left out, as encodeIfPresent does), in the
-    /// order JSONEncoder's `.sortedKeys` writes them; built once.
-    private static let jsonFields: [(String, @Sendable (TimelineEvent) -> JSONText?)] = {
-        let fields: [(CodingKeys?, @Sendable (TimelineEvent) -> JSONText?)] = [
-            (.connection, { .integer(Int64($0.connection)) }),
-            (.offsetMicroseconds, { .integer($0.offsetMicroseconds) }),
-            (.timeUnixMicroseconds, { .integer($0.timeUnixMicroseconds) }),
-            (.from, { .string($0.from.rawValue) }),
-            (.source, { .string($0.source) }),
-            (.destination, { .string($0.destination) }),
-            (.kind, { .string($0.kind.rawValue) }),
-            (.retransmission, { .bool($0.retransmission) }),
-            (.fate, { .string($0.fate.rawValue) }),
-            (.faultKind, { $0.faultKind.map { .string($0.rawValue) } }),
-            (.flags, { .string($0.flags) }),
-            (.sequenceRelative, { .integer(Int64($0.sequenceRelative)) }),
-            (.acknowledgmentRelative, { $0.acknowledgmentRelative.map { .integer(Int64($0)) } }),
-            (.sequenceRaw, { .integer(Int64($0.sequenceRaw)) }),
-            (.acknowledgmentRaw, { .integer(Int64($0.acknowledgmentRaw)) }),
-            (.payloadBytes, { .integer(Int64($0.payloadBytes)) }),
-            (.windowRaw, { .integer(Int64($0.windowRaw)) }),
-            (.windowBytes, { $0.windowBytes.map { .integer(Int64($0)) } }),
-            (.maximumSegmentSizeBytes, { $0.maximumSegmentSizeBytes.map { .integer(Int64($0)) } }),
-            (.windowScale, { $0.windowScale.map { .integer(Int64($0)) } }),
-            (.sackPermitted, { $0.sackPermitted.map { .bool($0) } }),
-            (.timestampValue, { $0.timestampValue.map { .integer(Int64($0)) } }),
-            (.timestampEchoReply, { $0.timestampEchoReply.map { .integer(Int64($0)) } }),
-            (.sackRelative, { $0.sackRelative.map { .integerRows($0.map { $0.map(Int64.init) }) } }),
-            (.options, { .strings($0.options) }),
-            (.faultDelayMicroseconds, { $0.faultDelayMicroseconds.map { .integer($0) } }),
-            (.faultJitterMicroseconds, { $0.faultJitterMicroseconds.map { .integer($0) } }),
-            (.heldMicroseconds, { $0.heldMicroseconds.map { .integer($0) } }),
-            (nil, { _ in .string(TimelineRecord.Kind.segment.rawValue) }),
-        ]
-        return fields.map { ($0.0?.stringValue ?? TimelineRecord.TypeKey.type.stringValue, $0.1) }
-            .sorted { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }
-    }()
 }
 
-/// A JSON value as JSONEncoder writes it (compact, slashes unescaped).
-enum JSONText {
-    case integer(Int64)
-    case bool(Bool)
-    case string(String)
-    case strings([String])
-    case integerRows([[Int64]])
+/// One JSON object written as JSONEncoder writes it (compact, slashes unescaped, nil values
+/// left out as encodeIfPresent does), straight into a byte buffer.
+struct JSONObjectText {
+    private var bytes: [UInt8]
+    private var empty = true
 
-    func append(to bytes: inout [UInt8]) {
-        switch self {
-        case .integer(let value): bytes.append(contentsOf: String(value).utf8)
-        case .bool(let value): bytes.append(contentsOf: (value ? "true" : "false").utf8)
-        case .string(let value): Self.append(string: value, to: &bytes)
-        case .strings(let values): Self.appendArray(values, to: &bytes) { Self.append(string: $0, to: &$1) }
-        case .integerRows(let rows):
-            Self.appendArray(rows, to: &bytes) { row, bytes in
-                Self.appendArray(row, to: &bytes) { value, bytes in bytes.append(contentsOf: String(value).utf8) }
-            }
-        }
+    init(appendingTo bytes: [UInt8]) {
+        self.bytes = bytes
+        self.bytes.append(UInt8(ascii: "{"))
     }
 
-    static func appendArray<Element>(_ elements: [Element], to bytes: inout [UInt8], _ appendElement: (Element, inout [UInt8]) -> Void) {
+    /// Closes the object and ends the line.
+    consuming func finish() -> [UInt8] {
+        bytes.append(contentsOf: "}\n".utf8)
+        return bytes
+    }
+
+    private mutating func key(_ key: StaticString) {
+        if !empty { bytes.append(UInt8(ascii: ",")) }
+        empty = false
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(contentsOf: UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
+        bytes.append(contentsOf: "\":".utf8)
+    }
+
+    mutating func field(_ name: StaticString, _ value: (some BinaryInteger)?) {
+        guard let value else { return }
+        key(name)
+        Self.append(integer: Int64(value), to: &bytes)
+    }
+
+    mutating func field(_ name: StaticString, _ value: Bool?) {
+        guard let value else { return }
+        key(name)
+        bytes.append(contentsOf: (value ? "true" : "false").utf8)
+    }
+
+    mutating func field(_ name: StaticString, _ value: String?) {
+        guard let value else { return }
+        key(name)
+        Self.append(string: value, to: &bytes)
+    }
+
+    mutating func field(_ name: StaticString, strings values: [String]) {
+        key(name)
         bytes.append(UInt8(ascii: "["))
-        for (index, element) in elements.enumerated() {
+        for (index, value) in values.enumerated() {
             if index > 0 { bytes.append(UInt8(ascii: ",")) }
-            appendElement(element, &bytes)
+            Self.append(string: value, to: &bytes)
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
+    mutating func field(_ name: StaticString, rows: [[UInt32]]?) {
+        guard let rows else { return }
+        key(name)
+        bytes.append(UInt8(ascii: "["))
+        for (index, row) in rows.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            bytes.append(UInt8(ascii: "["))
+            for (column, value) in row.enumerated() {
+                if column > 0 { bytes.append(UInt8(ascii: ",")) }
+                Self.append(integer: Int64(value), to: &bytes)
+            }
+            bytes.append(UInt8(ascii: "]"))
         }
         bytes.append(UInt8(ascii: "]"))
     }
@@ -91,6 +114,12 @@ enum JSONText {
     /// \u00XX for the other control characters; everything else as UTF-8.
     static func append(string: String, to bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
+        defer { bytes.append(UInt8(ascii: "\"")) }
+        // Almost every string (addresses, flags, options) needs no escape: copy it whole.
+        if !string.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            bytes.append(contentsOf: string.utf8)
+            return
+        }
         for byte in string.utf8 {
             switch byte {
             case UInt8(ascii: "\""): bytes.append(contentsOf: #"\""#.utf8)
@@ -108,6 +137,20 @@ enum JSONText {
             default: bytes.append(byte)
             }
         }
-        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// Decimal digits, without making a String for each number.
+    static func append(integer value: Int64, to bytes: inout [UInt8]) {
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var start = digits.count
+            repeat {
+                start -= 1
+                digits[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start...]))
+        }
     }
 }

@@ -38,6 +38,8 @@ final class TimelineJSONLineTests: XCTestCase {
         var escaped = bare
         escaped.source = "a\"b\\c/d\ne\tf\u{1}g é ✓"
         escaped.sackRelative = []
+        escaped.offsetMicroseconds = .min
+        escaped.payloadBytes = 0
         for event in [Self.everyKey, bare, escaped, SchemaRoundTripTests.segment] {
             XCTAssertEqual(line(event), JSONLines.encode(TimelineRecord.segment(event)) + "\n")
             let decoded = try JSONDecoder().decode(TimelineRecord.self, from: Data(line(event).utf8))
