@@ -52,8 +52,14 @@ extension Observation {
             }
             // The poll may have caught the time-wait socket a little before the tracepoint's line was read.
             let after = polled.filter { $0.timeUnixMicroseconds >= event.timeUnixMicroseconds - 10_000 }
-            steps += after.drop { $0.state != "TIME_WAIT" && $0.state != "FIN_WAIT2" }
+            let timeWait = after.drop { $0.state != "TIME_WAIT" && $0.state != "FIN_WAIT2" }
                 .filter { $0.state == "TIME_WAIT" || $0.state == "FIN_WAIT2" || $0.state == "CLOSED" }
+            // A dump is not atomic: one that missed the time-wait socket while the hand-over moved it
+            // reports CLOSED, and a later one sees it again (measured on the router topology: CLOSED
+            // and FIN_WAIT2 in the same poll, 2 s before its real end). Its end is the CLOSED after
+            // the last sighting.
+            let lastSighting = timeWait.last { $0.state != "CLOSED" }?.timeUnixMicroseconds ?? .min
+            steps += timeWait.filter { $0.state != "CLOSED" || $0.timeUnixMicroseconds > lastSighting }
                 .map { StateStep(state: $0.state, timeUnixMicroseconds: max($0.timeUnixMicroseconds, event.timeUnixMicroseconds),
                                  fromTracepoint: false) }
         }

@@ -69,8 +69,12 @@ extension WireReader {
     /// The packet timestamp nfnetlink_log and nfnetlink_queue both send (struct
     /// nfulnl_msg_packet_timestamp / nfqnl_msg_packet_timestamp: __aligned_be64 sec, usec), in µs.
     public func packetTimestampMicroseconds(_ attribute: String) throws(WireFormatError) -> Int64 {
-        let seconds = try u64be(0, "\(attribute).sec")
-        let microseconds = try u64be(8, "\(attribute).usec")
+        // One check for both fields, so the names are not built for every packet.
+        guard count >= 16 else {
+            throw WireFormatError(what: "\(attribute) (sec, usec)", offset: 0, needed: 16, available: count)
+        }
+        let seconds = try u64be(0)
+        let microseconds = try u64be(8)
         return Int64(bitPattern: seconds) &* 1_000_000 &+ Int64(bitPattern: microseconds)
     }
 }

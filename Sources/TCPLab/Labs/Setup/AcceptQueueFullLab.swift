@@ -115,7 +115,7 @@ enum AcceptQueueOverflow {
         ctx.expectTime("B's request dropped when the SYN-ACK retries run out (\(TimingTolerance.format(synAck.timeouts.last ?? 0)) s after its last SYN-ACK)",
                        after: seconds(observation.segments(.synack, from: .server, connection: bConnection).last?.timeUnixMicroseconds, from: origin),
                        timer: synAck.timeouts.last ?? 0,
-                       observed: seconds(observation.serverClosed(clientPort: run.bPort, after: origin), from: origin), resolution: 0.005, origin: origin)
+                       observed: seconds(observation.serverClosed(clientPort: run.bPort, after: origin), from: origin), resolution: LabContext.pollResolution, origin: origin)
         // The sock_diag poll may catch B's brief SYN_SENT; what matters is ESTABLISHED at once, until the RST.
         let bPath = observation.statePath(.client, localPort: run.bPort).drop { $0 == "SYN_SENT" }
         let connected = run.b.connectSeconds.map { $0 < (synAck.retransmissions.first ?? synAck.giveUp) } ?? false

@@ -44,7 +44,7 @@ extension SetupLabs {
             let gone = observation.firstTime(.server, entered: "CLOSED", after: start).map { Double($0 - start) / 1_000_000 }
             let lastSynAck = observation.segments(.synack, from: .server).last.map { Double($0.timeUnixMicroseconds - start) / 1_000_000 }
             ctx.expectTime("server gives up on the request (\(TimingTolerance.format(synAck.timeouts.last ?? 0)) s after its last SYN-ACK)",
-                           after: lastSynAck, timer: synAck.timeouts.last ?? 0, observed: gone, resolution: 0.005, origin: start)
+                           after: lastSynAck, timer: synAck.timeouts.last ?? 0, observed: gone, resolution: LabContext.pollResolution, origin: start)
         }
         ctx.expect("the server answers the late data with", expected: "rst", observed: observation.segments(from: .server).last?.kind.rawValue)
         ctx.expect("the client's write/read fails", expected: "ECONNRESET", observed: silent.error ?? "success")

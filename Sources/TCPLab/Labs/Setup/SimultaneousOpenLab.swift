@@ -13,7 +13,9 @@ extension SetupLabs {
         // The crossing needs both 1 s SYN timers in one 32 ms timer-wheel bucket: connect() calls
         // that straddle a bucket edge retransmit one SYN a bucket early, and that SYN meets a
         // socket still in SYN_SENT alone. A race of the set-up, not of what is judged: try again
-        // (on a fresh client port) up to three times, and say how many it took.
+        // (on a fresh client port) up to five times, and say how many it took. Measured over 15
+        // rounds (three topologies): the first attempt missed 7 times, a third attempt was needed
+        // 3 times and all three missed once, so three attempts were not enough.
         var attempts = 0
         var missed: [String] = []
         var (observation, result, crossed, clientPort) = (Observation(events: [], transitions: []), "", "", UInt16(0))
@@ -24,8 +26,8 @@ extension SetupLabs {
             (observation, result) = try SimultaneousOpen.attempt(ctx, clientPort: clientPort)
             crossed = observation.events.filter { $0.flags.contains("S") && $0.fate == .passed }.map(\.flags)
                 .sorted { $0.count < $1.count }.joined(separator: ", ")
-        } while attempts < 3 && !(result == "ok ok" && crossed == "S, S, S., S.")
-        if attempts > 1 { ctx.fact("attempt \(attempts) of 3; before it: " + missed.joined(separator: "; ")) }
+        } while attempts < 5 && !(result == "ok ok" && crossed == "S, S, S., S.")
+        if attempts > 1 { ctx.fact("attempt \(attempts) of 5; before it: " + missed.joined(separator: "; ")) }
         ctx.show(observation, "\(clientPort) and \(lab.port) connect to each other; both first SYNs lost (not shown), the repeated SYNs cross")
         ctx.expect("both connect() calls succeed", expected: "ok ok", observed: result)
         ctx.expect("SYN-carrying segments that crossed (two SYN, two SYN-ACK)", expected: "S, S, S., S.", observed: crossed)

@@ -55,7 +55,7 @@ extension SetupLabs {
         let gone = observation.firstTime(.server, entered: "CLOSED", after: lastSyn).map { Double($0 - origin) / 1_000_000 }
         if let giveUp = replay.giveUp {
             ctx.expectTime("server drops request \(giveUp.request + 1) (\(TimingTolerance.format(giveUp.timer)) s after its last SYN-ACK)",
-                           after: giveUp.anchor, timer: giveUp.timer, observed: gone, resolution: 0.005, origin: origin)
+                           after: giveUp.anchor, timer: giveUp.timer, observed: gone, resolution: LabContext.pollResolution, origin: origin)
         }
     }
 }

@@ -27,11 +27,17 @@ extension SetupLabs {
             for client in clients { client.stop() }
             fault.stop()
             // reqsk queue is full when its length exceeds the listen backlog (inet_csk_reqsk_queue_is_full).
-            ctx.expect("SYN_RECV entries with backlog \(backlog), tcp_syncookies=\(cookies)", expected: backlog + 1, observed: halfOpen)
+            // The listener is lockless: the check comes before the request is added, so SYNs handled
+            // at once on different CPUs can each pass it (measured on two hosts: 6 with backlog 4 on 2
+            // CPUs, once in five rounds). So backlog + 1, and up to one more per further CPU.
+            let most = backlog + ProcessInfo.processInfo.activeProcessorCount
+            ctx.expect("SYN_RECV entries with backlog \(backlog), tcp_syncookies=\(cookies)", (backlog + 1...most).contains(halfOpen),
+                       expected: most > backlog + 1 ? "\(backlog + 1) (up to \(most) with SYNs on \(most - backlog) CPUs at once)" : "\(backlog + 1)",
+                       observed: "\(halfOpen)")
             if cookies == 1 {
-                ctx.expect("SYN cookies answer the SYNs beyond the queue", cookiesSent >= burst - backlog - 1, expected: "≥ \(burst - backlog - 1)", observed: "\(cookiesSent)")
+                ctx.expect("SYN cookies answer the SYNs beyond the queue", cookiesSent >= burst - halfOpen, expected: "≥ \(burst - halfOpen)", observed: "\(cookiesSent)")
             } else {
-                ctx.expect("the rest are dropped (TCPReqQFullDrop)", fullDrops >= burst - backlog - 1, expected: "≥ \(burst - backlog - 1)", observed: "\(fullDrops)")
+                ctx.expect("the rest are dropped (TCPReqQFullDrop)", fullDrops >= burst - halfOpen, expected: "≥ \(burst - halfOpen)", observed: "\(fullDrops)")
             }
         }
         ctx.notes(say: "半连接队列 is sized by tcp_max_syn_backlog",

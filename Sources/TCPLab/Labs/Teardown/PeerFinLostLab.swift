@@ -22,7 +22,7 @@ extension TeardownLabs {
         if let finWait2 = observation.firstTime(.client, entered: "FIN_WAIT2") {
             let gone = seconds(observation.firstTime(.client, entered: "CLOSED", after: finWait2), from: finWait2)
             ctx.expectTime("client's FIN_WAIT2 ends after tcp_fin_timeout", expected: CloseTimersModel.finWait2Length(finTimeout: ctx.kernel.finTimeout),
-                           observed: gone, timers: [finTimeout], resolution: 0.005)
+                           observed: gone, timers: [finTimeout], resolution: LabContext.pollResolution)
         } else {
             ctx.expect("client enters FIN_WAIT2", false, expected: "FIN_WAIT2", observed: observation.statePath(.client).joined(separator: " → "))
         }
