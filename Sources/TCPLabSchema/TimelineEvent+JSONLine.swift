@@ -6,8 +6,12 @@ extension TimelineEvent {
     /// three quarters of the capture's CPU (perf, 1 GiB through iperf3), which the traffic paid
     /// for on two cores. The keys are CodingKeys' in sorted order.
     public func appendJSONLine(to bytes: inout [UInt8]) {
-        var object = JSONObjectText(appendingTo: bytes)
-        bytes = []  // the writer's copy is now the only one: appends do not copy the buffer
+        JSONObjectText.append(to: &bytes) { object in
+            fields(into: &object)
+        }
+    }
+
+    private func fields(into object: inout JSONObjectText) {
         object.field("ack_raw", acknowledgmentRaw)
         object.field("ack_rel", acknowledgmentRelative)
         object.field("conn", connection)
@@ -37,25 +41,25 @@ extension TimelineEvent {
         object.field("win_bytes", windowBytes)
         object.field("win_raw", windowRaw)
         object.field("wscale", windowScale)
-        bytes = object.finish()
     }
 }
 
 /// One JSON object written as JSONEncoder writes it (compact, slashes unescaped, nil values
 /// left out as encodeIfPresent does), straight into a byte buffer.
 struct JSONObjectText {
-    private var bytes: [UInt8]
+    private var bytes: [UInt8] = []
     private var empty = true
 
-    init(appendingTo bytes: [UInt8]) {
-        self.bytes = bytes
-        self.bytes.append(UInt8(ascii: "{"))
-    }
-
-    /// Closes the object and ends the line.
-    consuming func finish() -> [UInt8] {
-        bytes.append(contentsOf: "}\n".utf8)
-        return bytes
+    /// Writes one object and a newline at the end of `bytes`. The writer takes the buffer over
+    /// (a swap, not a copy) while `body` fills it: a batch holds thousands of lines, and a buffer
+    /// shared with the caller would be copied whole on the first append of every line.
+    static func append(to bytes: inout [UInt8], _ body: (inout JSONObjectText) -> Void) {
+        var object = JSONObjectText()
+        swap(&object.bytes, &bytes)
+        defer { swap(&object.bytes, &bytes) }
+        object.bytes.append(UInt8(ascii: "{"))
+        body(&object)
+        object.bytes.append(contentsOf: "}\n".utf8)
     }
 
     private mutating func key(_ key: StaticString) {

@@ -48,5 +48,18 @@ final class TimelineJSONLineTests: XCTestCase {
     }
 }
 
+extension TimelineJSONLineTests {
+    /// A batch is thousands of lines: appending one must extend the caller's buffer in place, not
+    /// copy it (a copy per line made a 1 GiB transfer's timeline quadratic, and faultproxy hung in CI).
+    func testLinesAppendInPlace() {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(1 << 20)
+        let start = bytes.withUnsafeBufferPointer { $0.baseAddress }
+        for _ in 0..<100 { Self.everyKey.appendJSONLine(to: &bytes) }
+        XCTAssertEqual(bytes.withUnsafeBufferPointer { $0.baseAddress }, start, "the buffer was copied")
+        XCTAssertEqual(bytes.split(separator: UInt8(ascii: "\n")).count, 100)
+    }
+}
+
 private protocol OptionalProtocol { var isNone: Bool { get } }
 extension Optional: OptionalProtocol { var isNone: Bool { self == nil } }
