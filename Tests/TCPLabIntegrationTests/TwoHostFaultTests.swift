@@ -174,7 +174,11 @@ final class TwoHostFaultTests: XCTestCase {
         XCTAssertTrue(proxy.standardError.contains("dropped 2 synack"), "\(place): \(proxy.standardError)")
         XCTAssertEqual(ruleCounters, 2, "\(place): the kernel's counters on the drop rules")
 
-        let segments = try Self.segments(proxy.standardOutput)
+        // In time order (unix_us), as tcpdump's are: NFLOG logs in the order each CPU reaches the
+        // rule, and a forwarded ACK held in one CPU's backlog was once logged after the FIN the
+        // other CPU forwarded 1.7 ms later (CI, the router). The timeline's times were right.
+        let segments = try Self.segments(proxy.standardOutput).enumerated()
+            .sorted { (Self.micros($0.element), $0.offset) < (Self.micros($1.element), $1.offset) }.map(\.element)
         let kinds = segments.map { "\($0["from"]!):\($0["kind"]!)\($0["fate"] as? String == "dropped" ? "✗" : "")" }
         XCTAssertEqual(kinds.first, "client:syn", "\(place): \(kinds)")
         // The SYN-ACK timer and the client's retransmitted SYN (both ~1 s) bring one each, in either order.
