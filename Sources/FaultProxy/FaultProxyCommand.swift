@@ -95,6 +95,11 @@ struct FaultProxyCommand: ParsableCommand {
     @Option(name: .customLong("log-group"), help: "NFLOG group for the timeline (one listener per group per namespace).")
     var logGroup: UInt16 = 7000
 
+    @Option(name: .customLong("watcher-priority"), help: ArgumentHelp(
+        "idle: when faultproxy only watches (no --delay/--duplicate, no relay, no drop of this host's own segments; records of at most 1024 bytes), it runs at SCHED_IDLE, so a transfer that keeps every CPU busy is not slowed by its timeline: the lines lag and catch up, the kernel buffers the records. normal: keep up at the transfer's expense.",
+        valueName: "idle|normal"))
+    var watcherPriority: WatcherPriority = .idle
+
     @Flag(name: .customLong("dry-run"), help: "Print the rules in nft syntax and exit without touching the kernel.")
     var dryRun = false
 
@@ -192,7 +197,7 @@ struct FaultProxyCommand: ParsableCommand {
         }
         let session = FaultSession(plan: plan, scope: try scope(), netns: netns, duration: duration?.duration,
                                    watch: observes ? .init(group: logGroup, states: watchesStates, pcap: pcap != nil, snaplen: snaplen,
-                                                           stateNamespaces: stateNamespaces) : nil,
+                                                           stateNamespaces: stateNamespaces, yieldCPU: watcherPriority == .idle) : nil,
                                    queueCapacity: queueCapacity)
         let output = ConsoleOutput(faults: plan.summary, namespace: netns, json: json, timeline: timeline, watching: observes,
                                    ladder: ladder, pcap: pcap)
@@ -210,4 +215,9 @@ extension Endpoint: ExpressibleByArgument {}
 extension TimelineFormat: ExpressibleByArgument {}
 extension LadderRequest: ExpressibleByArgument {
     public init?(argument: String) { self.init(parsing: argument) }
+}
+
+/// `--watcher-priority`.
+enum WatcherPriority: String, ExpressibleByArgument, CaseIterable {
+    case idle, normal
 }

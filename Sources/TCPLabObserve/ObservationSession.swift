@@ -13,6 +13,8 @@ public final class ObservationSession {
     public let stateInterval: Duration = .milliseconds(5)
     /// Enough for an IPv4 header with options (60) or IPv6's (40) and a TCP header with options (60).
     public static let headerBytes: UInt32 = 128
+    /// The most records one `drainLog` call reads.
+    static let recordsPerDrain: UInt64 = 4096
     private let reader: NFLogReader
     private let watcher: SocketStateWatcher?
     /// The run's tracepoints (nil where tracefs cannot be used: `kernelEventsUnavailable` says why).
@@ -75,12 +77,15 @@ public final class ObservationSession {
     public var transitions: [SocketTransition] { watcher?.transitions ?? [] }
 
     /// The last records of a run: reads until `logged` records have come (the kernel flushes a
-    /// partly filled batch within 10 ms) or `timeout` passes.
+    /// partly filled batch within 10 ms) or `timeout` passes without one.
     func drainLog(expecting logged: UInt64, timeout: Duration = .milliseconds(200)) throws(SystemCallError) -> [TimelineEvent] {
         var fresh = try drainLog()
-        let deadline = ContinuousClock.now + timeout
+        var deadline = ContinuousClock.now + timeout
         while receivedRecords < logged, ContinuousClock.now < deadline {
+            let before = receivedRecords
             fresh += try drainLog(wait: .milliseconds(10))
+            // A backlog still being read is not a kernel that stopped sending: time from the last record.
+            if receivedRecords > before { deadline = ContinuousClock.now + timeout }
         }
         return fresh
     }
@@ -88,10 +93,14 @@ public final class ObservationSession {
     /// Reads what the NFLOG socket holds now (waiting up to `wait` for the first datagram) and
     /// returns the new timeline events.
     public func drainLog(wait: Duration = .zero) throws(SystemCallError) -> [TimelineEvent] {
+        let receivedBefore = receivedRecords
         var fresh: [TimelineEvent] = []
-        // Bounded: at most a few hundred datagrams per call, the rest on the next wakeup.
-        for index in 0..<256 {
+        // Bounded: a few thousand records per call (a full batch holds ~550), the rest on the
+        // next wakeup, so the owner's loop answers its other descriptors in between.
+        var index = 0
+        while index < 256, receivedRecords - receivedBefore < Self.recordsPerDrain {
             let records = try reader.read(timeout: index == 0 ? wait : .zero)
+            index += 1
             if records.isEmpty { break }
             let readAt = WallClock.nowNanoseconds()
             receivedRecords += UInt64(records.count)

@@ -83,7 +83,7 @@ final class DelayQueueMessageTests: XCTestCase {
     func testAPacketWithoutItsHeaderOrCutShortIsRefused() {
         var payload: [UInt8] = [2, 0, 0, 5]
         payload += NetlinkWireAttribute.encode(type: 10, payload: [0x45])
-        XCTAssertThrowsError(try NFQueueMessage.packet(payload: payload))
+        XCTAssertThrowsError(try NFQueueMessage.packet(payload: payload[...]))
         XCTAssertThrowsError(try NFQueueMessage.packet(payload: [2, 0, 0, 5] + [12, 0, 1, 0, 0, 0]))
     }
 

@@ -7,5 +7,6 @@
 #include "shim_observe.h"
 #include "shim_queue.h"
 #include "shim_splice.h"
+#include "shim_thread.h"
 #include "shim_wake.h"
 #endif

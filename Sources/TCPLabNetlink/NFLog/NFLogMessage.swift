@@ -72,7 +72,7 @@ public enum NFLogMessage: NfnetlinkPacketMessage {
     }
 
     /// Parses an NFULNL_MSG_PACKET payload: nfgenmsg, then attributes.
-    public static func packet(payload: [UInt8]) throws(WireFormatError) -> NFLogRecord {
+    public static func packet(payload: ArraySlice<UInt8>) throws(WireFormatError) -> NFLogRecord {
         let (family, group, attributes) = try nfgenmsg(payload)
         var record = NFLogRecord(group: group, family: family, timestampMicroseconds: nil, prefix: "", packet: [])
         for attribute in attributes {
@@ -91,7 +91,7 @@ public enum NFLogMessage: NfnetlinkPacketMessage {
             case .outputInterface:
                 record.outputInterface = try value.u32be(0, "NFULA_IFINDEX_OUTDEV")
             case .payload:
-                record.packet = attribute.payload
+                record.packet = Array(attribute.payload)
             case .prefix:
                 let text = attribute.payload.prefix { $0 != 0 }
                 record.prefix = String(decoding: text, as: UTF8.self)

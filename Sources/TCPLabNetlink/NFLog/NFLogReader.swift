@@ -10,9 +10,12 @@ import Glibc
 ///
 /// Only one listener per group per namespace: a second reader (or `tcpdump -i nflog:N`)
 /// fails to bind with EPERM. By default the reader asks for whole packets and a queue threshold
-/// of 1, so the kernel sends every packet at once. `Batching.bulk` lets the kernel put up to 64
-/// packets in one datagram (flushed after 10 ms at the latest), which is what keeps up with a
-/// bulk transfer (~60k segments/s each way on loopback). Not thread-safe: use it from one thread at a time.
+/// of 1, so the kernel sends every packet at once. `Batching.bulk` lets the kernel fill its
+/// 128 KiB batch buffer (about 550 header-only records) before it sends a datagram, flushed
+/// after 10 ms at the latest: what keeps up with a bulk transfer (~60k segments/s each way on
+/// loopback). Full batches matter twice: each batch is one allocation in the kernel's logging
+/// path, and the socket's receive buffer is charged for the whole 128 KiB however few records
+/// it holds. Not thread-safe: use it from one thread at a time.
 public final class NFLogReader {
     public let group: UInt16
     /// How often the kernel reported that the socket's receive buffer overflowed (ENOBUFS):
@@ -57,7 +60,8 @@ public final class NFLogReader {
         public var flushCentiseconds: UInt32
 
         public static let immediate = Batching(packets: 1, bufferBytes: 4096, flushCentiseconds: 100)
-        public static let bulk = Batching(packets: 64, bufferBytes: 128 << 10, flushCentiseconds: 1)
+        /// The threshold is only a ceiling: the buffer fills first.
+        public static let bulk = Batching(packets: 4096, bufferBytes: 128 << 10, flushCentiseconds: 1)
     }
 
     /// The descriptor, for callers that multiplex with epoll.

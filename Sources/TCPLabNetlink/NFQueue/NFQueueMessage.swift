@@ -101,7 +101,7 @@ public enum NFQueueMessage: NfnetlinkPacketMessage {
     }
 
     /// Parses an NFQNL_MSG_PACKET payload: nfgenmsg, then attributes.
-    public static func packet(payload: [UInt8]) throws(WireFormatError) -> NFQueuePacket {
+    public static func packet(payload: ArraySlice<UInt8>) throws(WireFormatError) -> NFQueuePacket {
         let (family, queue, attributes) = try nfgenmsg(payload)
         var packet = NFQueuePacket(queue: queue, family: family, id: 0, bytes: [])
         var sawHeader = false
@@ -123,7 +123,7 @@ public enum NFQueueMessage: NfnetlinkPacketMessage {
             case .outputInterface:
                 packet.outputInterface = try value.u32be(0, "NFQA_IFINDEX_OUTDEV")
             case .payload:
-                packet.bytes = attribute.payload
+                packet.bytes = Array(attribute.payload)
             case .captureLength:
                 packet.originalLength = Int(try value.u32be(0, "NFQA_CAP_LEN"))
             case .skbInfo:

@@ -45,7 +45,7 @@ public enum SockDiagMessage {
     }
 
     /// Parses a struct inet_diag_msg (attributes after it are ignored).
-    public static func socket(payload: [UInt8]) throws(WireFormatError) -> TCPSocketDiagnostic {
+    public static func socket(payload: ArraySlice<UInt8>) throws(WireFormatError) -> TCPSocketDiagnostic {
         let reader = WireReader(payload)
         try reader.require(0, messageLength, "inet_diag_msg")
         let family = try reader.u8(0)

@@ -1,5 +1,5 @@
-/// One netlink message of a received datagram, copied out: header fields and the payload after
-/// the 16-byte `nlmsghdr`. Parsed in Swift (not with mnl_nlmsg_ok/next) so the parsers can be
+/// One netlink message of a received datagram: header fields and the payload after the 16-byte
+/// `nlmsghdr`, a slice of the datagram (not copied). Parsed in Swift (not with mnl_nlmsg_ok/next) so the parsers can be
 /// tested on hand-built bytes and a bad length throws instead of reading past the buffer.
 public struct NetlinkWireMessage: Sendable, Equatable {
     public static let headerLength = 16
@@ -11,9 +11,9 @@ public struct NetlinkWireMessage: Sendable, Equatable {
     public var flags: UInt16
     public var sequence: UInt32
     public var portID: UInt32
-    public var payload: [UInt8]
+    public var payload: ArraySlice<UInt8>
 
-    public init(type: UInt16, flags: UInt16, sequence: UInt32, portID: UInt32, payload: [UInt8]) {
+    public init(type: UInt16, flags: UInt16, sequence: UInt32, portID: UInt32, payload: ArraySlice<UInt8>) {
         self.type = type
         self.flags = flags
         self.sequence = sequence
@@ -28,7 +28,7 @@ public struct NetlinkWireMessage: Sendable, Equatable {
         return -Int32(bitPattern: raw)
     }
 
-    /// Splits a datagram into its messages, copied out.
+    /// Splits a datagram into its messages (slices of it).
     public static func split(_ datagram: [UInt8]) throws(WireFormatError) -> [NetlinkWireMessage] {
         let (frames, failure) = datagram.withUnsafeBytes { Self.frames($0) }
         if let failure { throw failure }
@@ -40,7 +40,7 @@ public struct NetlinkWireMessage: Sendable, Equatable {
                 flags: try reader.u16(frame.lowerBound + 6),
                 sequence: try reader.u32(frame.lowerBound + 8),
                 portID: try reader.u32(frame.lowerBound + 12),
-                payload: try reader.slice(frame.lowerBound + headerLength, frame.count - headerLength)
+                payload: try reader.view(frame.lowerBound + headerLength, frame.count - headerLength)
             ))
         }
         return messages
@@ -96,7 +96,7 @@ public enum NfnetlinkItem<Packet: Sendable & Equatable>: Sendable, Equatable {
 
     /// Splits a received datagram, parsing messages of `packetType` with `parsePacket`.
     public static func parse(
-        datagram: [UInt8], packetType: UInt16, _ parsePacket: ([UInt8]) throws(WireFormatError) -> Packet
+        datagram: [UInt8], packetType: UInt16, _ parsePacket: (ArraySlice<UInt8>) throws(WireFormatError) -> Packet
     ) throws(WireFormatError) -> [NfnetlinkItem] {
         var items: [NfnetlinkItem] = []
         for message in try NetlinkWireMessage.split(datagram) {
@@ -117,7 +117,7 @@ public enum NfnetlinkItem<Packet: Sendable & Equatable>: Sendable, Equatable {
 public protocol NfnetlinkPacketMessage {
     associatedtype Packet: Sendable & Equatable
     static var packetMessageType: UInt16 { get }
-    static func packet(payload: [UInt8]) throws(WireFormatError) -> Packet
+    static func packet(payload: ArraySlice<UInt8>) throws(WireFormatError) -> Packet
 }
 
 extension NfnetlinkPacketMessage {
@@ -131,7 +131,7 @@ extension NfnetlinkPacketMessage {
 
     /// A packet message's nfgenmsg (the family, and res_id: the group or queue number,
     /// big-endian), then its attributes.
-    static func nfgenmsg(_ payload: [UInt8]) throws(WireFormatError)
+    static func nfgenmsg(_ payload: ArraySlice<UInt8>) throws(WireFormatError)
         -> (family: UInt8, resourceID: UInt16, attributes: [NetlinkWireAttribute]) {
         let header = WireReader(payload)
         return (try header.u8(0, "nfgenmsg.nfgen_family"), try header.u16be(2, "nfgenmsg.res_id"),
@@ -139,18 +139,19 @@ extension NfnetlinkPacketMessage {
     }
 }
 
-/// One netlink attribute: type without the NESTED / NET_BYTEORDER bits, and its payload.
+/// One netlink attribute: type without the NESTED / NET_BYTEORDER bits, and its payload (a
+/// slice of the message it came in).
 public struct NetlinkWireAttribute: Sendable, Equatable {
     public var type: UInt16
-    public var payload: [UInt8]
+    public var payload: ArraySlice<UInt8>
 
-    public init(type: UInt16, payload: [UInt8]) {
+    public init(type: UInt16, payload: ArraySlice<UInt8>) {
         self.type = type
         self.payload = payload
     }
 
     /// Parses a run of attributes starting at `offset`.
-    public static func parse(_ bytes: [UInt8], from offset: Int = 0) throws(WireFormatError) -> [NetlinkWireAttribute] {
+    public static func parse(_ bytes: ArraySlice<UInt8>, from offset: Int = 0) throws(WireFormatError) -> [NetlinkWireAttribute] {
         let reader = WireReader(bytes)
         var attributes: [NetlinkWireAttribute] = []
         var offset = offset
@@ -161,7 +162,7 @@ public struct NetlinkWireAttribute: Sendable, Equatable {
             }
             try reader.require(offset, length, "netlink attribute")
             let type = try reader.u16(offset + 2) & 0x3FFF  // NLA_TYPE_MASK
-            attributes.append(NetlinkWireAttribute(type: type, payload: try reader.slice(offset + 4, length - 4)))
+            attributes.append(NetlinkWireAttribute(type: type, payload: try reader.view(offset + 4, length - 4)))
             offset += NetlinkWireMessage.align(length)
         }
         return attributes

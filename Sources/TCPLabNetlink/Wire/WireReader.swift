@@ -19,12 +19,14 @@ public struct WireFormatError: Error, Equatable, Sendable, CustomStringConvertib
 
 /// Bounds-checked reads of fixed-width fields from received bytes. Netlink attribute payloads
 /// are only 4-byte aligned and packet headers not aligned at all, so every read is
-/// `loadUnaligned`; an out-of-range read throws instead of trapping.
+/// `loadUnaligned`; an out-of-range read throws instead of trapping. Offsets count from the
+/// start of `bytes`, which may be a slice of a whole datagram: messages and attributes are
+/// read in place, never copied out (a bulk capture parses ~100k records a second).
 public struct WireReader: Sendable {
-    public let bytes: [UInt8]
+    public let bytes: ArraySlice<UInt8>
 
-    public init(_ bytes: [UInt8]) { self.bytes = bytes }
-    public init(_ bytes: ArraySlice<UInt8>) { self.bytes = Array(bytes) }
+    public init(_ bytes: [UInt8]) { self.bytes = bytes[...] }
+    public init(_ bytes: ArraySlice<UInt8>) { self.bytes = bytes }
 
     public var count: Int { bytes.count }
 
@@ -59,9 +61,16 @@ public struct WireReader: Sendable {
     public func u64be(_ offset: Int, _ what: String = "be64") throws(WireFormatError) -> UInt64 {
         UInt64(bigEndian: try load(UInt64.self, offset, what))
     }
+    /// A copy of `length` bytes at `offset`.
     public func slice(_ offset: Int, _ length: Int, _ what: String = "bytes") throws(WireFormatError) -> [UInt8] {
+        Array(try view(offset, length, what))
+    }
+
+    /// The same bytes in place (sharing the datagram's storage).
+    public func view(_ offset: Int, _ length: Int, _ what: String = "bytes") throws(WireFormatError) -> ArraySlice<UInt8> {
         try require(offset, length, what)
-        return Array(bytes[offset..<(offset + length)])
+        let start = bytes.startIndex + offset
+        return bytes[start..<(start + length)]
     }
 }
 

@@ -29,14 +29,25 @@ public struct FaultSession: Sendable {
         public var snaplen: UInt32?
         /// Other namespaces whose sockets' states join the timeline (the other end's host).
         public var stateNamespaces: [NamespaceReference]
+        /// Watch at SCHED_IDLE where nothing else needs this thread (`yieldsToTraffic`).
+        public var yieldCPU: Bool
 
-        public init(group: UInt16, states: Bool, pcap: Bool = false, snaplen: UInt32? = nil, stateNamespaces: [NamespaceReference] = []) {
+        public init(group: UInt16, states: Bool, pcap: Bool = false, snaplen: UInt32? = nil, stateNamespaces: [NamespaceReference] = [],
+                    yieldCPU: Bool = false) {
             self.group = group
             self.states = states
             self.pcap = pcap
             self.snaplen = snaplen
             self.stateNamespaces = stateNamespaces
+            self.yieldCPU = yieldCPU
         }
+
+        /// The largest copy per record with which the watcher may fall behind: the kernel holds
+        /// the backlog in the NFLOG socket's buffer (32 MiB asked, ~150k header-only records).
+        static let largestYieldingCopy: UInt32 = 1024
+
+        /// Whether the kernel can hold what a yielding watcher has not read yet.
+        var recordsAreSmall: Bool { !pcap || (snaplen ?? 0xFFFF) <= Self.largestYieldingCopy }
     }
 
     public init(plan: FaultPlan, scope: FaultScope, netns: NamespaceReference? = nil, duration: Duration? = nil,
@@ -52,6 +63,7 @@ public struct FaultSession: Sendable {
     private static let stopToken: UInt64 = 1 << 60
     private static let logToken: UInt64 = 1 << 59
     private static let traceToken: UInt64 = 1 << 57
+    private static let watchEndedToken: UInt64 = 1 << 56
 
     public func run(stop: some StopRequest, output: some FaultSessionOutput) throws {
         if let netns { try NetworkNamespace.enter(netns) }
@@ -78,8 +90,6 @@ public struct FaultSession: Sendable {
         let epoll = try Epoll()
         defer { epoll.close() }
         try epoll.add(stop.descriptor, events: .readable, token: Self.stopToken)
-        if let observer { try epoll.add(observer.logDescriptor, events: .readable, token: Self.logToken) }
-        if let trace = observer?.traceDescriptor { try epoll.add(trace, events: .readable, token: Self.traceToken) }
         try delays?.register(with: epoll)
         var relay: Relay?
         if case .relay(let listen, let upstream, _) = scope {
@@ -88,7 +98,22 @@ public struct FaultSession: Sendable {
         defer { relay?.closeAll() }
         output.installed(table, scope: scope)
 
-        try loop(epoll, stop, observer, delays, relay, output)
+        // The watch: on this thread, or on one of its own that waits for spare CPU.
+        var yielding: YieldingWatch?
+        if let observer, let watch, yieldsToTraffic(relay: relay) {
+            yielding = try YieldingWatch(observer: observer, output: output, states: watch.states)
+            try epoll.add(yielding!.ended.descriptor, events: .readable, token: Self.watchEndedToken)
+        } else if let observer {
+            try epoll.add(observer.logDescriptor, events: .readable, token: Self.logToken)
+            if let trace = observer.traceDescriptor { try epoll.add(trace, events: .readable, token: Self.traceToken) }
+        }
+        do {
+            try loop(epoll, stop, yielding == nil ? observer : nil, delays, relay, output)
+        } catch {
+            try? yielding?.finish()
+            throw error
+        }
+        try yielding?.finish()
         // What is still held goes on now, while the table (and its release chain) still logs it.
         delays?.releaseAll()
         // The kernel's own count of what it logged, then every record of it that can still come.
@@ -116,7 +141,7 @@ public struct FaultSession: Sendable {
                 timeout = Int32(min((deadline - now + 999_999) / 1_000_000, UInt64(Int32.max)))
             }
             // sock_diag has no events: poll the states every few milliseconds while watching them.
-            if watch?.states == true { timeout = timeout < 0 ? 5 : min(timeout, 5) }
+            if observer != nil, watch?.states == true { timeout = timeout < 0 ? 5 : min(timeout, 5) }
             // The queue first: a delay's hold is timed from when it reads the segment, so the
             // timeline line the same segment logged must not come before it.
             let ready = try epoll.wait(timeoutMilliseconds: timeout)
@@ -124,6 +149,8 @@ public struct FaultSession: Sendable {
             for (token, events) in queueFirst {
                 if token == Self.stopToken {
                     if stop.consume() { return }
+                } else if token == Self.watchEndedToken {
+                    return
                 } else if token == Self.logToken, let observer {
                     output.segments(try observer.drainLog())
                 } else if token == Self.traceToken, let observer {
@@ -136,6 +163,18 @@ public struct FaultSession: Sendable {
             }
             if let observer { output.states(try observer.pollStates()) }
         }
+    }
+
+    /// On a busy machine every cycle the watch spends parsing and printing is one the traffic it
+    /// watches does not get (iperf3 keeps both CPUs of a two-core machine busy). So the watch
+    /// may run on a thread of its own at SCHED_IDLE: it falls behind while the CPUs are busy and
+    /// catches up when they are not, the kernel holding the records meanwhile (their loss, if
+    /// its buffer fills, is counted as ever). This thread keeps answering the queue (drops of
+    /// this host's own segments) on time. Not with delays or duplicates, whose release lines the
+    /// timeline orders after their holds, nor with a relay.
+    private func yieldsToTraffic(relay: Relay?) -> Bool {
+        guard let watch, watch.yieldCPU, watch.recordsAreSmall else { return false }
+        return plan.queuedFaults.isEmpty && relay == nil
     }
 
     /// Binds the queue and picks the queue statement this kernel has; says which when delays or
