@@ -34,8 +34,9 @@ struct EchoBenchmark: ParsableCommand {
     func run() throws {
         let holdTarget = connections ?? (common.quick ? 1_000 : 10_000)
         let churnTotal = churn ?? (common.quick ? 2_000 : 20_000)
-        // Client and server are separate processes: each needs one descriptor per connection.
-        let limit = try Self.raiseFileLimit(to: UInt64(holdTarget) + 1024)
+        // Client and server are separate processes: each needs one descriptor per connection. The
+        // servers this spawns inherit the limit; raising the hard one too needs CAP_SYS_RESOURCE.
+        let limit = try OpenFileLimit.raiseSoft(to: UInt64(holdTarget) + 1024)
 
         let variants: [(name: String, arguments: [String], port: UInt16)] = [
             ("echo-server", [echoServer, "--port", "\(port)", "--backlog", "4096"], port),
@@ -72,15 +73,6 @@ struct EchoBenchmark: ParsableCommand {
                  tcplab: Format.count(rates[0], unit: "conn/s"), baseline: "C epoll echo: " + Format.count(rates[1], unit: "conn/s"),
                  ratio: rates[0] / rates[1], goal: "—", met: nil,
                  note: "connect, 1-byte echo, close; 64 at a time; \(churnTotal) connections").emit()
-    }
-
-    /// Soft and hard RLIMIT_NOFILE for this process and the servers it spawns (they inherit it).
-    static func raiseFileLimit(to wanted: UInt64) throws -> UInt64 {
-        let now = try OpenFileLimit.current()
-        if now.soft >= wanted { return now.soft }
-        // Raising the hard limit too needs CAP_SYS_RESOURCE; below it anyone may.
-        try OpenFileLimit.setSoft(wanted)
-        return wanted
     }
 
     static func waitUntilListening(_ port: UInt16, _ server: ChildProcess) throws {

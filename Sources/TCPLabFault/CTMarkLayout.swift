@@ -1,16 +1,11 @@
 /// A run of connection-state bits holding one fault's per-connection count (0...maximum,
 /// saturating). The bits live in the table's own sets (ConnectionStateSets), not in `ct mark`.
+/// Only CTMarkLayout makes one (the memberwise init is internal): it hands out bits no other field has.
 public struct CounterField: Hashable, Sendable, CustomStringConvertible {
     public var shift: Int
     public var width: Int
     /// The largest value the field holds; a segment that finds it there is past the fault.
     public var maximum: Int
-
-    public init(shift: Int, width: Int, maximum: Int) {
-        self.shift = shift
-        self.width = width
-        self.maximum = maximum
-    }
 
     /// The field's bits in place.
     public var mask: UInt32 { ((1 << UInt32(width)) - 1) << UInt32(shift) }

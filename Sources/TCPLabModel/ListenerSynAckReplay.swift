@@ -22,14 +22,12 @@ public enum ListenerSynAckReplay {
     public struct Segment: Sendable, Hashable {
         public var time: Double
         public var isSynAck: Bool
-        /// The SYN-ACK's raw sequence number (its ISN): a new one is a new request.
+        /// The SYN-ACK's raw sequence number (its ISN): a new one is a new request. 0 for a SYN.
         public var sequence: UInt32
 
-        public init(time: Double, isSynAck: Bool, sequence: UInt32) {
-            self.time = time
-            self.isSynAck = isSynAck
-            self.sequence = sequence
-        }
+        /// A client SYN: only its time counts (the replay keys requests on the SYN-ACK's ISN).
+        public static func syn(at time: Double) -> Segment { Segment(time: time, isSynAck: false, sequence: 0) }
+        public static func synAck(at time: Double, sequence: UInt32) -> Segment { Segment(time: time, isSynAck: true, sequence: sequence) }
     }
 
     /// One request-timer event: due `timer` after `anchor` (the SYN-ACK that armed it).

@@ -8,13 +8,9 @@ import Glibc
 /// beyond it), the hard limit the ceiling an unprivileged process may raise the soft one to.
 /// Errors carry errno and the call ("setrlimit(RLIMIT_NOFILE)"), like every TCPLabSystem call.
 public struct OpenFileLimit: Sendable, Equatable, CustomStringConvertible {
+    // Got from `current()` and changed field by field, so the memberwise init can stay internal.
     public var soft: UInt64
     public var hard: UInt64
-
-    public init(soft: UInt64, hard: UInt64) {
-        self.soft = soft
-        self.hard = hard
-    }
 
     /// The calling process's limit now.
     public static func current() throws(SystemCallError) -> OpenFileLimit {
@@ -37,6 +33,16 @@ public struct OpenFileLimit: Sendable, Equatable, CustomStringConvertible {
         try set(OpenFileLimit(soft: soft, hard: max(now.hard, soft)))
     }
 
+    /// Raises the soft limit to `wanted` unless it is that high already (as `setSoft`); returns
+    /// the soft limit now.
+    @discardableResult
+    public static func raiseSoft(to wanted: UInt64) throws(SystemCallError) -> UInt64 {
+        let now = try current()
+        if now.soft >= wanted { return now.soft }
+        try setSoft(wanted)
+        return wanted
+    }
+
     /// The descriptor numbers the process has open now (/proc/self/fd, without the one reading
     /// it); nil where /proc is not mounted.
     public static func openDescriptors() -> [Int32]? {
@@ -51,11 +57,16 @@ public struct OpenFileLimit: Sendable, Equatable, CustomStringConvertible {
         return numbers.sorted()
     }
 
-    /// How many more descriptors the process can open under this soft limit: the kernel hands
-    /// out the lowest free number and fails with EMFILE when that is ≥ the limit, so only free
-    /// numbers below it count (an inherited descriptor 251 takes no slot under a limit of 8).
-    public func freeDescriptors(open: [Int32]) -> Int {
+    /// How many more descriptors the process can open under a soft limit of `soft`: the kernel
+    /// hands out the lowest free number and fails with EMFILE when that is ≥ the limit, so only
+    /// free numbers below it count (an inherited descriptor 251 takes no slot under a limit of 8).
+    public static func freeDescriptors(under soft: UInt64, open: [Int32]) -> Int {
         max(0, Int(soft) - open.filter { $0 >= 0 && UInt64($0) < soft }.count)
+    }
+
+    /// `freeDescriptors(under:open:)` for the descriptors open now; nil where /proc is not mounted.
+    public static func freeDescriptors(under soft: UInt64) -> Int? {
+        openDescriptors().map { freeDescriptors(under: soft, open: $0) }
     }
 
     public var description: String { "soft \(soft), hard \(hard)" }

@@ -4,7 +4,6 @@ public enum ResourceLimits {
     @discardableResult
     public static func raiseOpenFileLimit() -> UInt64 {
         guard let limit = try? OpenFileLimit.current() else { return 0 }
-        guard limit.soft < limit.hard, (try? OpenFileLimit.setSoft(limit.hard)) != nil else { return limit.soft }
-        return limit.hard
+        return (try? OpenFileLimit.raiseSoft(to: limit.hard)) ?? limit.soft
     }
 }

@@ -22,10 +22,10 @@ public struct SocketAddress: Hashable, Sendable, CustomStringConvertible {
         var v6 = in6_addr()
         if inet_pton(AF_INET, literal, &v4) == 1 {
             family = .ipv4
-            addressBytes = withUnsafeBytes(of: v4) { Array($0) }
+            addressBytes = Self.bytes(of: v4)
         } else if inet_pton(AF_INET6, literal, &v6) == 1 {
             family = .ipv6
-            addressBytes = withUnsafeBytes(of: v6) { Array($0) }
+            addressBytes = Self.bytes(of: v6)
         } else {
             throw SocketAddressError("not a numeric IPv4 or IPv6 address: \(host)")
         }
@@ -64,12 +64,12 @@ public struct SocketAddress: Hashable, Sendable, CustomStringConvertible {
         case AF_INET6:
             let sin6 = withUnsafeBytes(of: &storage) { $0.load(as: sockaddr_in6.self) }
             family = .ipv6
-            addressBytes = withUnsafeBytes(of: sin6.sin6_addr) { Array($0) }
+            addressBytes = Self.bytes(of: sin6.sin6_addr)
             port = UInt16(bigEndian: sin6.sin6_port)
         default:
             let sin = withUnsafeBytes(of: &storage) { $0.load(as: sockaddr_in.self) }
             family = .ipv4
-            addressBytes = withUnsafeBytes(of: sin.sin_addr) { Array($0) }
+            addressBytes = Self.bytes(of: sin.sin_addr)
             port = UInt16(bigEndian: sin.sin_port)
         }
         var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
@@ -88,26 +88,31 @@ public struct SocketAddress: Hashable, Sendable, CustomStringConvertible {
     /// Calls `body` with the address as a `sockaddr` pointer and its length.
     public func withSockaddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) throws(SystemCallError) -> R) throws(SystemCallError) -> R {
         var storage = sockaddr_storage()
-        let length: socklen_t
-        switch family {
+        let length = switch family {
         case .ipv4:
-            var sin = sockaddr_in()
-            sin.sin_family = sa_family_t(AF_INET)
-            sin.sin_port = port.bigEndian
-            withUnsafeMutableBytes(of: &sin.sin_addr) { $0.copyBytes(from: addressBytes) }
-            withUnsafeMutableBytes(of: &storage) { $0.storeBytes(of: sin, as: sockaddr_in.self) }
-            length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            Self.store(sockaddr_in(sin_family: sa_family_t(AF_INET), sin_port: port.bigEndian,
+                                   sin_addr: Self.value(addressBytes), sin_zero: (0, 0, 0, 0, 0, 0, 0, 0)), in: &storage)
         case .ipv6:
-            var sin6 = sockaddr_in6()
-            sin6.sin6_family = sa_family_t(AF_INET6)
-            sin6.sin6_port = port.bigEndian
-            withUnsafeMutableBytes(of: &sin6.sin6_addr) { $0.copyBytes(from: addressBytes) }
-            withUnsafeMutableBytes(of: &storage) { $0.storeBytes(of: sin6, as: sockaddr_in6.self) }
-            length = socklen_t(MemoryLayout<sockaddr_in6>.size)
+            Self.store(sockaddr_in6(sin6_family: sa_family_t(AF_INET6), sin6_port: port.bigEndian, sin6_flowinfo: 0,
+                                    sin6_addr: Self.value(addressBytes), sin6_scope_id: 0), in: &storage)
         }
         return try withUnsafePointer(to: &storage) { (pointer) throws(SystemCallError) -> R in
             try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { (sa) throws(SystemCallError) -> R in try body(sa, length) }
         }
+    }
+
+    // The C values' bytes both ways (in_addr, in6_addr are network order as they lie), and a
+    // sockaddr_in / sockaddr_in6 put at the front of a sockaddr_storage with its length.
+    private static func bytes<T>(of value: T) -> [UInt8] { withUnsafeBytes(of: value) { Array($0) } }
+
+    private static func value<T>(_ bytes: [UInt8]) -> T {
+        precondition(bytes.count == MemoryLayout<T>.size, "\(bytes.count) address bytes for a \(T.self)")
+        return bytes.withUnsafeBytes { $0.loadUnaligned(as: T.self) }
+    }
+
+    private static func store<Address>(_ address: Address, in storage: inout sockaddr_storage) -> socklen_t {
+        withUnsafeMutableBytes(of: &storage) { $0.storeBytes(of: address, as: Address.self) }
+        return socklen_t(MemoryLayout<Address>.size)
     }
 }
 

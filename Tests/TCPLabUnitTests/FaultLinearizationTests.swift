@@ -147,8 +147,8 @@ final class FaultLinearizationTests: XCTestCase {
         var layout = CTMarkLayout()
         let first = try layout.allocate(maximum: 2, for: "a")
         let second = try layout.allocate(maximum: 15, for: "b")
-        XCTAssertEqual(first, CounterField(shift: 8, width: 2, maximum: 2))
-        XCTAssertEqual(second, CounterField(shift: 10, width: 4, maximum: 15))
+        XCTAssertEqual([first.shift, first.width, first.maximum], [8, 2, 2])
+        XCTAssertEqual([second.shift, second.width, second.maximum], [10, 4, 15])
         XCTAssertEqual(second.mask, 0x3c00)
     }
 

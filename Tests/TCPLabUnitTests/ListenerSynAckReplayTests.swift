@@ -6,8 +6,8 @@ import XCTest
 final class ListenerSynAckReplayTests: XCTestCase {
     func testDefaultsRunIsJudgedFromEachArmingSynAck() {
         let first: UInt32 = 100, second: UInt32 = 1_089_167_675
-        func syn(_ t: Double) -> ListenerSynAckReplay.Segment { .init(time: t, isSynAck: false, sequence: 0) }
-        func synAck(_ t: Double, _ isn: UInt32) -> ListenerSynAckReplay.Segment { .init(time: t, isSynAck: true, sequence: isn) }
+        func syn(_ t: Double) -> ListenerSynAckReplay.Segment { .syn(at: t) }
+        func synAck(_ t: Double, _ isn: UInt32) -> ListenerSynAckReplay.Segment { .synAck(at: t, sequence: isn) }
         let segments: [ListenerSynAckReplay.Segment] = [
             syn(0), synAck(0.000020, first),
             synAck(1.035308, first), syn(1.035318), synAck(1.035343, first),  // timer 1, then the SYN's answer

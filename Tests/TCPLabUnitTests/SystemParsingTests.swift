@@ -51,6 +51,20 @@ final class SystemParsingTests: XCTestCase {
         XCTAssertEqual(try SocketAddress(host: "localhost", port: 1).host, "127.0.0.1")
     }
 
+    func testSocketAddressesGoToTheKernelAndBack() throws {
+        for (text, size) in [("127.0.0.1:7000", 16), ("[::1]:7001", 28), ("[2001:db8::7]:40000", 28)] {
+            let address = try SocketAddress(parsing: text)
+            let (back, length) = try address.withSockaddr { pointer, length in
+                // What accept() would hand back: the same bytes in a sockaddr_storage.
+                var storage = sockaddr_storage()
+                withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: UnsafeRawBufferPointer(start: pointer, count: Int(length))) }
+                return (SocketAddress(storage: storage), Int(length))
+            }
+            XCTAssertEqual(back, address, text)
+            XCTAssertEqual(length, size, text)
+        }
+    }
+
     func testBadSocketAddressesSayWhy() {
         XCTAssertThrowsError(try SocketAddress(parsing: "127.0.0.1:0")) { XCTAssertTrue("\($0)".contains("out of range")) }
         XCTAssertThrowsError(try SocketAddress(parsing: "127.0.0.1:65536")) { XCTAssertTrue("\($0)".contains("out of range")) }

@@ -93,9 +93,7 @@ final class EchoServer {
 
         let address = (try? listener.localAddress())?.description ?? configuration.address.description
         // With --max-files: how many connections fit before accept() fails (descriptor numbers free below the limit).
-        let free = configuration.maxFiles.flatMap { maxFiles in
-            OpenFileLimit.openDescriptors().map { OpenFileLimit(soft: maxFiles, hard: maxFiles).freeDescriptors(open: $0) }
-        }
+        let free = configuration.maxFiles.flatMap { OpenFileLimit.freeDescriptors(under: $0) }
         let limit = configuration.maxFiles.map { " (open-file limit \($0), \(free.map(String.init) ?? "?") descriptors free)" } ?? ""
         report(EchoServerEvent(event: "listening", address: address, backlog: Int(configuration.backlog),
                            maxFiles: configuration.maxFiles.map(Int.init), freeFiles: free),

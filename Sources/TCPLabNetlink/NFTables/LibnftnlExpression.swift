@@ -30,6 +30,8 @@ struct LibnftnlExpression: ~Copyable {
     func set(_ key: UInt16, u16 value: UInt16) { nftnl_expr_set_u16(pointer, key, value) }
     func set(_ key: UInt16, u32 value: UInt32) { nftnl_expr_set_u32(pointer, key, value) }
     func set(_ key: UInt16, u64 value: UInt64) { nftnl_expr_set_u64(pointer, key, value) }
+    /// A register attribute (dreg, sreg): a u32 holding the register's number.
+    func set(_ key: UInt16, register: NFTRegister) { set(key, u32: register.rawValue) }
 
     func set(_ key: UInt16, string value: String) throws(NFTablesError) {
         guard nftnl_expr_set_str(pointer, key, value) >= 0 else {
@@ -56,30 +58,30 @@ extension LibnftnlExpression {
     private func configure(for expression: NFTExpression) throws(NFTablesError) {
         switch expression {
         case let .payload(base, offset, length, destination):
-            set(ExprAttribute.Payload.dreg, u32: destination.rawValue)
+            set(ExprAttribute.Payload.dreg, register: destination)
             set(ExprAttribute.Payload.base, u32: base.rawValue)
             set(ExprAttribute.Payload.offset, u32: offset)
             set(ExprAttribute.Payload.length, u32: length)
 
         case let .meta(key, destination):
             set(ExprAttribute.Meta.key, u32: key.rawValue)
-            set(ExprAttribute.Meta.dreg, u32: destination.rawValue)
+            set(ExprAttribute.Meta.dreg, register: destination)
 
         case let .metaSet(key, source):
             set(ExprAttribute.Meta.key, u32: key.rawValue)
-            set(ExprAttribute.Meta.sreg, u32: source.rawValue)
+            set(ExprAttribute.Meta.sreg, register: source)
 
         case let .ct(key, direction, destination):
             set(ExprAttribute.CT.key, u32: key.rawValue)
-            set(ExprAttribute.CT.dreg, u32: destination.rawValue)
+            set(ExprAttribute.CT.dreg, register: destination)
             if let direction { set(ExprAttribute.CT.direction, u8: direction.rawValue) }
 
         case let .ctSet(key, source):
             set(ExprAttribute.CT.key, u32: key.rawValue)
-            set(ExprAttribute.CT.sreg, u32: source.rawValue)
+            set(ExprAttribute.CT.sreg, register: source)
 
         case let .cmp(op, source, data):
-            set(ExprAttribute.Cmp.sreg, u32: source.rawValue)
+            set(ExprAttribute.Cmp.sreg, register: source)
             set(ExprAttribute.Cmp.op, u32: op.rawValue)
             try set(ExprAttribute.Cmp.data, bytes: data)
 
@@ -87,25 +89,25 @@ extension LibnftnlExpression {
             guard mask.count == xor.count else {
                 throw .invalidExpression("bitwise mask has \(mask.count) bytes but xor has \(xor.count)")
             }
-            set(ExprAttribute.Bitwise.sreg, u32: source.rawValue)
-            set(ExprAttribute.Bitwise.dreg, u32: destination.rawValue)
+            set(ExprAttribute.Bitwise.sreg, register: source)
+            set(ExprAttribute.Bitwise.dreg, register: destination)
             set(ExprAttribute.Bitwise.length, u32: UInt32(mask.count))
             try set(ExprAttribute.Bitwise.mask, bytes: mask)
             try set(ExprAttribute.Bitwise.xor, bytes: xor)
 
         case let .byteorder(source, destination, op, length, size):
-            set(ExprAttribute.Byteorder.sreg, u32: source.rawValue)
-            set(ExprAttribute.Byteorder.dreg, u32: destination.rawValue)
+            set(ExprAttribute.Byteorder.sreg, register: source)
+            set(ExprAttribute.Byteorder.dreg, register: destination)
             set(ExprAttribute.Byteorder.op, u32: op.rawValue)
             set(ExprAttribute.Byteorder.length, u32: length)
             set(ExprAttribute.Byteorder.size, u32: size)
 
         case let .immediate(destination, data):
-            set(ExprAttribute.Immediate.dreg, u32: destination.rawValue)
+            set(ExprAttribute.Immediate.dreg, register: destination)
             try set(ExprAttribute.Immediate.data, bytes: data)
 
         case let .verdict(verdict):
-            set(ExprAttribute.Immediate.dreg, u32: NFTRegister.verdict.rawValue)
+            set(ExprAttribute.Immediate.dreg, register: .verdict)
             set(ExprAttribute.Immediate.verdict, u32: UInt32(bitPattern: VerdictCode(verdict).rawValue))
             if let chain = verdict.targetChain { try set(ExprAttribute.Immediate.chain, string: chain) }
 
@@ -126,12 +128,12 @@ extension LibnftnlExpression {
     private func configureSetOrQueue(for expression: NFTExpression) throws(NFTablesError) {
         switch expression {
         case let .lookup(setName, source, invert):
-            set(ExprAttribute.Lookup.sreg, u32: source.rawValue)
+            set(ExprAttribute.Lookup.sreg, register: source)
             try set(ExprAttribute.Lookup.set, string: setName)
             if invert { set(ExprAttribute.Lookup.flags, u32: UInt32(NFT_LOOKUP_F_INV.rawValue)) }
 
         case let .dynset(setName, op, keySource, timeoutMilliseconds):
-            set(ExprAttribute.Dynset.keySreg, u32: keySource.rawValue)
+            set(ExprAttribute.Dynset.keySreg, register: keySource)
             set(ExprAttribute.Dynset.op, u32: op.rawValue)
             try set(ExprAttribute.Dynset.setName, string: setName)
             // The kernel refuses a timeout attribute on a set without NFT_SET_TIMEOUT (EOPNOTSUPP),
@@ -139,7 +141,7 @@ extension LibnftnlExpression {
             if timeoutMilliseconds != 0 { set(ExprAttribute.Dynset.timeout, u64: timeoutMilliseconds) }
 
         case let .numgenRandom(modulus, destination):
-            set(ExprAttribute.Numgen.dreg, u32: destination.rawValue)
+            set(ExprAttribute.Numgen.dreg, register: destination)
             set(ExprAttribute.Numgen.modulus, u32: modulus)
             set(ExprAttribute.Numgen.type, u32: UInt32(NFT_NG_RANDOM.rawValue))
             set(ExprAttribute.Numgen.offset, u32: 0)

@@ -41,8 +41,8 @@ extension SetupLabs {
     /// in the same request), and the drop from the last one (ListenerSynAckReplay).
     static func judgeRequestTimers(_ ctx: LabContext, _ observation: Observation, origin: Int64, synackRetries: Int, maximumRTO: Double) {
         func offset(_ event: TimelineEvent) -> Double { Double(event.timeUnixMicroseconds - origin) / 1_000_000 }
-        let segments = observation.segments(.syn, from: .client).map { ListenerSynAckReplay.Segment(time: offset($0), isSynAck: false, sequence: $0.sequenceRaw) }
-            + observation.segments(.synack, from: .server).map { ListenerSynAckReplay.Segment(time: offset($0), isSynAck: true, sequence: $0.sequenceRaw) }
+        let segments = observation.segments(.syn, from: .client).map { ListenerSynAckReplay.Segment.syn(at: offset($0)) }
+            + observation.segments(.synack, from: .server).map { ListenerSynAckReplay.Segment.synAck(at: offset($0), sequence: $0.sequenceRaw) }
         let replay = ListenerSynAckReplay.replay(segments, maximumRTO: maximumRTO)
         for event in replay.timerSynAcks {
             ctx.expectTime("request \(event.request + 1): SYN-ACK from its timer (expiry \(event.expiry), \(TimingTolerance.format(event.timer)) s after the SYN-ACK before it)",

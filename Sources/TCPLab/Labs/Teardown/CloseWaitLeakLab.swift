@@ -9,8 +9,7 @@ extension TeardownLabs {
         question: "服务器出现大量 CLOSE_WAIT 的连接的原因是什么？有什么解决方法？(many CLOSE_WAIT sockets on a server)"
     ) { ctx in
         let lab = ctx.lab
-        let finTimeout = Double(ctx.kernel.finTimeout)
-        try ctx.requireTime(finTimeout + 3, for: "waiting out tcp_fin_timeout")
+        let finTimeout = try requireFinTimeout(ctx, margin: 3)
         try lab.echoServer(["--close", "never"])
         let fault = try ctx.faultproxy()
         let clients = 3

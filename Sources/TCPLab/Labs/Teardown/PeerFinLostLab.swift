@@ -9,8 +9,7 @@ extension TeardownLabs {
         question: "第三次挥手丢失了，会发生什么？(the third teardown segment is lost)"
     ) { ctx in
         let lab = ctx.lab
-        let finTimeout = Double(ctx.kernel.finTimeout)
-        try ctx.requireTime(finTimeout * 2 + 4, for: "waiting out tcp_fin_timeout")
+        let finTimeout = try requireFinTimeout(ctx, times: 2, margin: 4)
         // 1. close(): the client's FIN_WAIT2 is orphaned and bounded by tcp_fin_timeout.
         let (fault, client) = try ctx.echoThroughFault(server: ["--close", "after:1s"], dropping: "peer-fin")
         let serverFin = orphanedFin(ctx, client)

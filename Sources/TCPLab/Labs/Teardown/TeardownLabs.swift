@@ -7,4 +7,12 @@ enum TeardownLabs: LabFamily {
     static func orphanedFin(_ ctx: LabContext, _ client: ClientResult) -> RetransmissionSchedule {
         EstablishedRetransmissionModel.orphanedFin(rto: rto(ctx, client), parameters: ctx.kernel)
     }
+
+    /// tcp_fin_timeout in seconds, once the run is known to have time to wait it out `times`
+    /// times plus `margin` s (LabSkip otherwise).
+    static func requireFinTimeout(_ ctx: LabContext, times: Double = 1, margin: Double) throws -> Double {
+        let finTimeout = Double(ctx.kernel.finTimeout)
+        try ctx.requireTime(finTimeout * times + margin, for: "waiting out tcp_fin_timeout")
+        return finTimeout
+    }
 }
