@@ -39,19 +39,20 @@ struct LabJudge {
         case .synLost:
             let schedule = synSchedule
             verdict.expectFailure(client, "ETIMEDOUT")
-            verdict.time("connect() gives up", expected: schedule.giveUp, observed: client.connectSeconds,
-                         timers: schedule.timeouts, tolerance: tolerance)
             try finishFaultProxy(&verdict, expecting: ["syn": schedule.transmissions...schedule.transmissions])
+            if let wire = wire(&verdict) { judgeSynSchedule(&verdict, wire, client: client) }
         case .synackLost:
             let syn = synSchedule
             let synAck = synAckSchedule
             verdict.expectFailure(client, "ETIMEDOUT")
-            verdict.time("connect() gives up", expected: syn.giveUp, observed: client.connectSeconds,
-                         timers: syn.timeouts, tolerance: tolerance)
             // The listener's own timer sends the SYN-ACKs of its schedule while the client still
             // tries; each retransmitted SYN may draw one more (inet_rtx_syn_ack).
             let timerDriven = 1 + synAck.retransmissions.filter { $0 < syn.giveUp }.count
             try finishFaultProxy(&verdict, expecting: ["synack": timerDriven...(timerDriven + syn.retransmissions.count)])
+            if let wire = wire(&verdict) {
+                judgeSynSchedule(&verdict, wire, client: client)
+                judgeRequestTimer(&verdict, wire)
+            }
         case .ackLost:
             verdict.expectSuccess(client)
             // The SYN-ACK arrives, so connect() returns without waiting for any SYN retransmission.
@@ -88,11 +89,8 @@ struct LabJudge {
         case .clientDeadKeepalive:
             let (idle, interval, count) = keepaliveSettings
             verdict.expectFailure(client, "ECONNRESET")
-            let death = KeepaliveModel.death(idle: idle, interval: interval, count: count)
-            verdict.time("server resets the connection (idle + interval × count)", expected: death,
-                         observed: client.elapsedSeconds, timers: [idle] + Array(repeating: interval, count: count),
-                         tolerance: tolerance)
             try finishFaultProxy(&verdict, expecting: ["keepalive-ack": count...count])
+            if let wire = wire(&verdict) { judgeKeepalive(&verdict, wire, idle: idle, interval: interval, count: count) }
         }
         return verdict
     }
@@ -143,12 +141,7 @@ struct LabJudge {
     /// the client's last ACK, which it sends as it enters TIME_WAIT.
     func judgeRemoteFinLost(_ verdict: inout Verdict, client: ClientReport,
                             serverEstablished: (seen: Date, gone: Date, largestGap: Double)?) {
-        let path = results.file("faultproxy.pcap")
-        let wire: [WireSegment]
-        do { wire = try PcapSegments.read(path: path) } catch {
-            verdict.add("faultproxy's pcap (\(path))", predicted: "the lab's segments", observed: "\(error)", passed: false)
-            return
-        }
+        guard let wire = wire(&verdict) else { return }
         let dropped = 2
         // The client's FINs arrive on the server's port; every one reaches the server's host (lost there).
         let fins = wire.filter { $0.destinationPort == port && $0.fin && !$0.syn }
@@ -335,12 +328,17 @@ extension Verdict {
     /// `timers` leading to it; `resolution` for an observation that is itself sampled.
     mutating func time(_ what: String, expected: Double, observed: Double?, timers: [Double], resolution: Double = 0,
                        tolerance: TimingTolerance) {
-        let judgement = tolerance.judge(what, expected: expected, observed: observed, timers: timers, resolutionSeconds: resolution)
-        guard let observed else {
-            add(what, predicted: "+\(TimingTolerance.format(expected)) s", observed: "never", passed: false)
+        add(tolerance.judge(what, expected: expected, observed: observed, timers: timers, resolutionSeconds: resolution))
+    }
+
+    /// A row for one of the judge's verdicts.
+    mutating func add(_ judgement: TimingJudgement) {
+        guard let observed = judgement.observed else {
+            add(judgement.what, predicted: "+\(TimingTolerance.format(judgement.expected)) s", observed: "never", passed: false,
+                note: judgement.failure)
             return
         }
-        add(what, predicted: "+\(TimingTolerance.format(expected)) s \(judgement.window)",
+        add(judgement.what, predicted: "+\(TimingTolerance.format(judgement.expected)) s \(judgement.window)",
             observed: "+\(TimingTolerance.format(observed)) s", passed: judgement.passed, note: judgement.failure)
     }
 }

@@ -118,13 +118,11 @@ public struct Observation: Sendable {
         let sent = segments(kind, from: sender, connection: connection)
         guard let first = sent.first else { throw TimingMismatch("no \(kind.rawValue) from the \(sender.rawValue) at all") }
         let observed = offsets(sent, from: first.timeUnixMicroseconds)
-        for index in expected.retransmissions.indices {
-            guard index + 1 < observed.count else {
-                throw TimingMismatch("expected \(kind.rawValue) retransmission \(index + 1) at +\(expected.retransmissions[index]) s, but only \(observed.count - 1) were sent")
-            }
-            let judgement = tolerance.judge("\(kind.rawValue) retransmission \(index + 1)", after: observed[index],
-                                            timer: expected.timeouts[index], observed: observed[index + 1])
-            if let failure = judgement.failure { throw TimingMismatch(failure) }
+        if observed.count < expected.transmissions {
+            throw TimingMismatch("expected \(expected.retransmissions.count) \(kind.rawValue) retransmissions, but only \(observed.count - 1) were sent")
+        }
+        if let failure = tolerance.judgeSchedule(kind.rawValue, transmissions: observed, schedule: expected).lazy.compactMap(\.failure).first {
+            throw TimingMismatch(failure)
         }
     }
 }

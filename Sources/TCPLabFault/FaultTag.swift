@@ -56,6 +56,10 @@ public struct FaultTag: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// What the timeline makes of a logged record's prefix: ours as parsed, any other (another
+    /// tool's rule logging to the same group) a segment that passed.
+    public init(recordPrefix: String) { self = FaultTag(logPrefix: recordPrefix) ?? .pass }
+
     public var fate: SegmentFate { action.fate }
 
     /// The timeline's `fault_delay_us` and `fault_jitter_us`: nil without a timing.

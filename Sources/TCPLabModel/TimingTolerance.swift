@@ -153,3 +153,20 @@ public enum KernelClock {
         return level
     }
 }
+
+extension TimingTolerance {
+    /// A retransmission schedule judged packetdrill-style: retransmission n is due one timeout
+    /// (`schedule.timeouts[n - 1]`) after transmission n − 1 as it was observed, never from the
+    /// first. `transmissions`: the observed offsets of the first transmission and the ones after
+    /// it (one origin). One judgement per retransmission of the schedule (the first `limit`);
+    /// one that was not seen fails as never happened.
+    public func judgeSchedule(_ what: String, transmissions: [Double], schedule: RetransmissionSchedule,
+                              limit: Int? = nil) -> [TimingJudgement] {
+        schedule.retransmissions.prefix(limit ?? .max).indices.map { index in
+            let previous = index == 0 ? "the first" : "retransmission \(index)"
+            return judge("\(what) retransmission \(index + 1) (\(Self.format(schedule.timeouts[index])) s after \(previous))",
+                         after: index < transmissions.count ? transmissions[index] : nil, timer: schedule.timeouts[index],
+                         observed: index + 1 < transmissions.count ? transmissions[index + 1] : nil)
+        }
+    }
+}

@@ -36,7 +36,7 @@ public struct CapturedSegment: Sendable, Equatable {
     /// placed by `readAt`, the reader's wall clock (ns) when the record arrived.
     /// `tag`: the record's prefix already read (a reader sees the same few prefixes again and again).
     public init(record: NFLogRecord, readAt: Int64 = WallClock.nowNanoseconds(), tag: FaultTag? = nil) throws(PacketParseError) {
-        let tag = tag ?? FaultTag(logPrefix: record.prefix) ?? .pass
+        let tag = tag ?? FaultTag(recordPrefix: record.prefix)
         let stamped = KernelClockStamp(mark: record.mark).nanoseconds(readAt: readAt) / 1000
         self.init(
             timestampMicroseconds: record.timestampMicroseconds ?? stamped,

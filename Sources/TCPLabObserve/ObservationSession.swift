@@ -106,7 +106,7 @@ public final class ObservationSession {
             receivedRecords += UInt64(records.count)
             for record in records {
                 let tag = tags[record.prefix] ?? {
-                    let tag = FaultTag(logPrefix: record.prefix) ?? .pass
+                    let tag = FaultTag(recordPrefix: record.prefix)
                     tags[record.prefix] = tag
                     return tag
                 }()

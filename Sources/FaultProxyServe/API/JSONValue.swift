@@ -1,4 +1,5 @@
 import Foundation
+import TCPLabSchema
 
 /// A JSON document as a typed tree. Requests are parsed into it so that a field of the wrong
 /// kind gets toxiproxy's own message (Go's `cannot unmarshal string into ... of type int64`),
@@ -160,17 +161,17 @@ public enum JSONWriter {
 
     static func appendString(_ text: String, to out: inout String) {
         out += "\""
-        for scalar in text.unicodeScalars {
+        // Go's encoding/json: HTML's <, > and & and the JavaScript line separators as \u escapes too.
+        text.appendEscaped(to: &out) { scalar in
             switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "<", ">", "&", "\u{2028}", "\u{2029}":
-                out += String(format: "\\u%04x", scalar.value)
-            default:
-                if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
+            case "\"": "\\\""
+            case "\\": "\\\\"
+            case "\n": "\\n"
+            case "\r": "\\r"
+            case "\t": "\\t"
+            case "<", ">", "&", "\u{2028}", "\u{2029}": String(format: "\\u%04x", scalar.value)
+            case _ where scalar.value < 0x20: String(format: "\\u%04x", scalar.value)
+            default: nil
             }
         }
         out += "\""

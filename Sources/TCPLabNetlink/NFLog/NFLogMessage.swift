@@ -71,34 +71,35 @@ public enum NFLogMessage: NfnetlinkPacketMessage {
         ])
     }
 
+    static let metadataNumbering = NfnetlinkPacketMetadata.Numbering(
+        "NFULA", mark: PacketAttribute.mark.rawValue, timestamp: PacketAttribute.timestamp.rawValue,
+        inputInterface: PacketAttribute.inputInterface.rawValue, outputInterface: PacketAttribute.outputInterface.rawValue)
+
     /// Parses an NFULNL_MSG_PACKET payload: nfgenmsg, then attributes.
     public static func packet(payload: ArraySlice<UInt8>) throws(WireFormatError) -> NFLogRecord {
         let (family, group, attributes) = try nfgenmsg(payload)
         var record = NFLogRecord(group: group, family: family, timestampMicroseconds: nil, prefix: "", packet: [])
-        for attribute in attributes {
-            let value = WireReader(attribute.payload)
+        var metadata = NfnetlinkPacketMetadata()
+        for attribute in attributes where try !metadata.read(attribute, metadataNumbering) {
             switch PacketAttribute(rawValue: attribute.type) {
             case .header:
                 // struct nfulnl_msg_packet_hdr { __be16 hw_protocol; __u8 hook; __u8 _pad; }
+                let value = WireReader(attribute.payload)
                 record.hwProtocol = try value.u16be(0, "nfulnl_msg_packet_hdr.hw_protocol")
                 record.hook = try value.u8(2, "nfulnl_msg_packet_hdr.hook")
-            case .timestamp:
-                record.timestampMicroseconds = try value.packetTimestampMicroseconds("NFULA_TIMESTAMP")
-            case .mark:
-                record.mark = try value.u32be(0, "NFULA_MARK")
-            case .inputInterface:
-                record.inputInterface = try value.u32be(0, "NFULA_IFINDEX_INDEV")
-            case .outputInterface:
-                record.outputInterface = try value.u32be(0, "NFULA_IFINDEX_OUTDEV")
             case .payload:
                 record.packet = Array(attribute.payload)
             case .prefix:
                 let text = attribute.payload.prefix { $0 != 0 }
                 record.prefix = String(decoding: text, as: UTF8.self)
-            case nil:
+            default:
                 continue
             }
         }
+        record.timestampMicroseconds = metadata.timestampMicroseconds
+        record.mark = metadata.mark
+        record.inputInterface = metadata.inputInterface
+        record.outputInterface = metadata.outputInterface
         return record
     }
 }

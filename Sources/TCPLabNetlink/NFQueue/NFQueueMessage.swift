@@ -100,12 +100,17 @@ public enum NFQueueMessage: NfnetlinkPacketMessage {
                                        sequence: sequence, attributes: attributes)
     }
 
+    static let metadataNumbering = NfnetlinkPacketMetadata.Numbering(
+        "NFQA", mark: PacketAttribute.mark.rawValue, timestamp: PacketAttribute.timestamp.rawValue,
+        inputInterface: PacketAttribute.inputInterface.rawValue, outputInterface: PacketAttribute.outputInterface.rawValue)
+
     /// Parses an NFQNL_MSG_PACKET payload: nfgenmsg, then attributes.
     public static func packet(payload: ArraySlice<UInt8>) throws(WireFormatError) -> NFQueuePacket {
         let (family, queue, attributes) = try nfgenmsg(payload)
         var packet = NFQueuePacket(queue: queue, family: family, id: 0, bytes: [])
+        var metadata = NfnetlinkPacketMetadata()
         var sawHeader = false
-        for attribute in attributes {
+        for attribute in attributes where try !metadata.read(attribute, metadataNumbering) {
             let value = WireReader(attribute.payload)
             switch PacketAttribute(rawValue: attribute.type) {
             case .packetHeader:
@@ -114,24 +119,20 @@ public enum NFQueueMessage: NfnetlinkPacketMessage {
                 packet.hwProtocol = try value.u16be(4, "nfqnl_msg_packet_hdr.hw_protocol")
                 packet.hook = try value.u8(6, "nfqnl_msg_packet_hdr.hook")
                 sawHeader = true
-            case .mark:
-                packet.mark = try value.u32be(0, "NFQA_MARK")
-            case .timestamp:
-                packet.timestampMicroseconds = try value.packetTimestampMicroseconds("NFQA_TIMESTAMP")
-            case .inputInterface:
-                packet.inputInterface = try value.u32be(0, "NFQA_IFINDEX_INDEV")
-            case .outputInterface:
-                packet.outputInterface = try value.u32be(0, "NFQA_IFINDEX_OUTDEV")
             case .payload:
                 packet.bytes = Array(attribute.payload)
             case .captureLength:
                 packet.originalLength = Int(try value.u32be(0, "NFQA_CAP_LEN"))
             case .skbInfo:
                 packet.skbInfo = try value.u32be(0, "NFQA_SKB_INFO")
-            case .verdictHeader, nil:
+            default:
                 continue
             }
         }
+        packet.mark = metadata.mark ?? 0
+        packet.timestampMicroseconds = metadata.timestampMicroseconds
+        packet.inputInterface = metadata.inputInterface
+        packet.outputInterface = metadata.outputInterface
         guard sawHeader else {
             throw WireFormatError(what: "NFQA_PACKET_HDR missing", offset: 4, needed: 7, available: 0)
         }

@@ -23,11 +23,8 @@ extension LabContext {
             return nil
         }
         let observed = observation.offsets(sent, from: first.timeUnixMicroseconds)
-        for index in schedule.retransmissions.prefix(limit ?? .max).indices {
-            let previous = index == 0 ? "the first" : "retransmission \(index)"
-            expectTime("\(label) retransmission \(index + 1) (\(TimingTolerance.format(schedule.timeouts[index])) s after \(previous))",
-                       after: index < observed.count ? observed[index] : nil, timer: schedule.timeouts[index],
-                       observed: index + 1 < observed.count ? observed[index + 1] : nil, origin: first.timeUnixMicroseconds)
+        for judgement in tolerance.judgeSchedule(label, transmissions: observed, schedule: schedule, limit: limit) {
+            record(judgement, origin: first.timeUnixMicroseconds)
         }
         confirmRetransmissions(observation, sent: sent, kind: kind, sender: sender, label: label)
         return first.timeUnixMicroseconds

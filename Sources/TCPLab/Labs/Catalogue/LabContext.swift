@@ -94,7 +94,7 @@ public final class LabContext: @unchecked Sendable {
         record(tolerance.judge(what, after: anchor, timer: timer, observed: observed, resolutionSeconds: resolution), origin: origin)
     }
 
-    private func record(_ judgement: TimingJudgement, origin: Int64?) {
+    func record(_ judgement: TimingJudgement, origin: Int64?) {
         checks.append(LabCheck(what: judgement.what, expected: "+" + Self.seconds(judgement.expected),
                                observed: judgement.observed.map { "+" + Self.seconds($0) } ?? "never",
                                tolerance: judgement.window.description, passed: judgement.passed, expectedSeconds: judgement.expected,
