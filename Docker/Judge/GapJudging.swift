@@ -59,23 +59,25 @@ extension LabJudge {
     }
 
     /// Keepalive: the first probe `idle` after the last segment the server received, each next
-    /// one `interval` after the probe before it, and the RST `interval` after the last.
+    /// one `interval` after the probe before it, and the RST `interval` after the last. Offsets
+    /// count from that last segment (or the first probe, when there was none).
     func judgeKeepalive(_ verdict: inout Verdict, _ wire: [WireSegment], idle: Double, interval: Double, count: Int) {
         let probes = KeepaliveProbes(wire, serverPort: port)
         verdict.add("keepalive probes from the server (pcap)", predicted: String(count), observed: String(probes.probes.count),
                     passed: probes.probes.count == count)
         guard let first = probes.probes.first else { return }
-        let times = probes.probes.map(\.time)
+        let origin = probes.lastFromClient?.time ?? first.time
+        let times = probes.probes.map { $0.time - origin }
         verdict.add(tolerance.judge("keepalive probe 1 (\(TimingTolerance.format(idle)) s after the last segment from the client)",
-                                    after: probes.lastFromClient.map { $0.time - first.time }, timer: idle, observed: 0))
+                                    after: probes.lastFromClient.map { _ in 0 }, timer: idle, observed: times[0]))
         for index in 1..<max(1, count) {
             verdict.add(tolerance.judge("keepalive probe \(index + 1) (\(TimingTolerance.format(interval)) s after probe \(index))",
-                                        after: index - 1 < times.count ? times[index - 1] - first.time : nil, timer: interval,
-                                        observed: index < times.count ? times[index] - first.time : nil))
+                                        after: index - 1 < times.count ? times[index - 1] : nil, timer: interval,
+                                        observed: index < times.count ? times[index] : nil))
         }
         verdict.add(tolerance.judge("server resets the connection (\(TimingTolerance.format(interval)) s after the last probe)",
-                                    after: times.count == count ? times.last.map { $0 - first.time } : nil, timer: interval,
-                                    observed: probes.reset.map { $0.time - first.time }))
+                                    after: times.count == count ? times.last : nil, timer: interval,
+                                    observed: probes.reset.map { $0.time - origin }))
     }
 }
 

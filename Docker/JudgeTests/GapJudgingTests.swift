@@ -40,7 +40,8 @@ final class GapJudgingTests: XCTestCase {
         judge.judgeKeepalive(&verdict, keepaliveCapture, idle: 2, interval: 1, count: 3)
         XCTAssertEqual(verdict.rows.count, 5, verdict.table)
         XCTAssertTrue(verdict.passed, verdict.table)
-        XCTAssertEqual(verdict.rows[2].predicted, "+1.000 s −0.004/+0.046 s", "probe 2: one interval after probe 1 (1 s: a 32 ms wheel slot)")
+        XCTAssertEqual(verdict.rows[1].predicted, "+2.000 s −0.004/+0.046 s", "probe 1: idle after the client's last segment")
+        XCTAssertEqual(verdict.rows[2].predicted, "+3.008 s −0.004/+0.046 s", "probe 2: one interval after probe 1 (1 s: a 32 ms wheel slot)")
 
         // Probe 2 70 ms after its interval: beyond the 46 ms a 1 s timer may be late.
         var late = keepaliveCapture

@@ -19,7 +19,7 @@ final class JudgeParsingTests: XCTestCase {
     }
 
     func write(_ name: String, _ bytes: [UInt8]) {
-        FileManager.default.createFile(atPath: directory.file(name), contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: directory.file(name), contents: Data(bytes))
     }
 
     func testDropReportInsideALadderLineIsFoundAndTheLineJoinedAgain() {

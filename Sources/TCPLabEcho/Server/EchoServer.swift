@@ -306,9 +306,11 @@ final class EchoServer {
     private func peerClosed(_ token: UInt64, _ epoll: Epoll) {
         guard let connection = connections[token] else { return }
         switch configuration.close {
-        case .never, .after where !connection.halfClosed:
+        case .never:
             // Stop listening for it but keep the descriptor: the kernel keeps the socket in
             // CLOSE_WAIT (for good, or until the after:D deadline closes it).
+            try? epoll.remove(connection.socket.descriptor)
+        case .after where !connection.halfClosed:
             try? epoll.remove(connection.socket.descriptor)
         case .peer, .first, .after:
             if connection.halfClosed {
