@@ -14,12 +14,16 @@ public struct TCPFlags: OptionSet, Hashable, Sendable, CustomStringConvertible {
     public static let ece = TCPFlags(rawValue: 0x40)
     public static let cwr = TCPFlags(rawValue: 0x80)
 
-    /// tcpdump's spelling: "S", "S.", "P.", "F.", "R", "." ("none" without flags).
-    public var description: String {
+    /// tcpdump's spelling: "S", "S.", "P.", "F.", "R", "." ("none" without flags). Looked up, not
+    /// built: every segment of a bulk capture asks for it.
+    public var description: String { Self.spellings[Int(rawValue)] }
+
+    private static let spellings: [String] = (0...255).map { value in
+        let flags = TCPFlags(rawValue: UInt8(value))
         let letters: [(TCPFlags, Character)] = [
             (.fin, "F"), (.syn, "S"), (.rst, "R"), (.psh, "P"), (.ack, "."), (.urg, "U"), (.ece, "E"), (.cwr, "W"),
         ]
-        let text = String(letters.compactMap { contains($0.0) ? $0.1 : nil })
+        let text = String(letters.compactMap { flags.contains($0.0) ? $0.1 : nil })
         return text.isEmpty ? "none" : text
     }
 }

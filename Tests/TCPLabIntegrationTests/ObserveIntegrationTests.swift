@@ -35,7 +35,7 @@ final class ObserveIntegrationTests: XCTestCase {
     }
 
     override func tearDownWithError() throws {
-        if let namespace { try? run("/usr/sbin/ip", "netns", "delete", namespace) }
+        if let namespace { _ = try? run("/usr/sbin/ip", "netns", "delete", namespace) }
     }
 
     func testTimelineMatchesTcpdumpAndPcapReadsBack() throws {

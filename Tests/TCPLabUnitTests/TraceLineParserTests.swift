@@ -72,5 +72,7 @@ final class TraceLineParserTests: XCTestCase {
         let owned = [ownConnect, ownEstablished, mappedServer, foreign, listener].ownedBy(SocketPairs(segments: [syn], transitions: []))
         XCTAssertEqual(owned.map(\.local.port), [40000, 40000, 7000])
         XCTAssertEqual(owned.map(\.newState), [.synSent, .established, .synReceived])
+        XCTAssertEqual(mappedServer.record.local, "127.0.0.1:7000", "a dual-stack socket's line names its IPv4 endpoint as the segments do")
+        XCTAssertEqual(mappedServer.record.remote, "127.0.0.1:40000")
     }
 }

@@ -100,6 +100,17 @@ public final class NFTablesClient: @unchecked Sendable {
     /// with a `queue` rule in a regular chain (no hook, so no packet ever reaches it) and
     /// removes it. Kernels without it refuse the rule with ENOENT.
     public func supportsNativeQueue() throws(NFTablesError) -> Bool {
+        if let known = Self.nativeQueue.withLock({ $0 }) { return known }
+        let supported = try probeNativeQueue()
+        Self.nativeQueue.withLock { $0 = supported }
+        return supported
+    }
+
+    /// The probe's answer, once per process: the kernel's expressions are not per namespace, and
+    /// the probe costs a refused batch (~23 ms here) while a lab run makes many sessions.
+    private static let nativeQueue = Mutex<Bool?>(nil)
+
+    private func probeNativeQueue() throws(NFTablesError) -> Bool {
         let name = "tcplab-probe-queue-\(getpid())"
         let probe = NFTTable(family: .inet, name: name, owned: true,
                              chains: [NFTChain(name: "probe", hook: nil)],

@@ -28,7 +28,9 @@ public enum TraceLineParser {
               let destination = (ipv6 ? fields["daddrv6"] : fields["daddr"]).flatMap({ InetAddress(String($0)) }) else { return nil }
         let monotonic = Int64((seconds * 1_000_000).rounded())
         var event = KernelEvent(name: name, monotonicMicroseconds: monotonic, timeUnixMicroseconds: clock.unixMicroseconds(monotonic: monotonic),
-                                local: InetEndpoint(address: source, port: sport), remote: InetEndpoint(address: destination, port: dport),
+                                // A dual-stack socket's IPv4 peer as its packets (and the segment lines) name it.
+                                local: InetEndpoint(address: source, port: sport).unmapped,
+                                remote: InetEndpoint(address: destination, port: dport).unmapped,
                                 side: sport == port ? .server : .client)
         if name == .stateChange {
             event.oldState = fields["oldstate"].flatMap(state)
