@@ -96,7 +96,7 @@ struct FaultProxyCommand: ParsableCommand {
     var logGroup: UInt16 = 7000
 
     @Option(name: .customLong("watcher-priority"), help: ArgumentHelp(
-        "idle: when faultproxy only watches (no --delay/--duplicate, no relay, no drop of this host's own segments; records of at most 1024 bytes), it runs at SCHED_IDLE, so a transfer that keeps every CPU busy is not slowed by its timeline: the lines lag and catch up, the kernel buffers the records. normal: keep up at the transfer's expense.",
+        "idle: when faultproxy only watches and drops (no --delay/--duplicate, no relay; records of at most 1024 bytes), its watch runs on a thread of its own at SCHED_IDLE, so a transfer that keeps every CPU busy is slowed less by its timeline: the lines lag and catch up, the kernel buffers the records. normal: keep up at the transfer's expense.",
         valueName: "idle|normal"))
     var watcherPriority: WatcherPriority = .idle
 

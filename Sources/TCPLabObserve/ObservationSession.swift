@@ -15,6 +15,8 @@ public final class ObservationSession {
     public static let headerBytes: UInt32 = 128
     /// The most records one `drainLog` call reads.
     static let recordsPerDrain: UInt64 = 4096
+    /// Bytes of each packet the kernel copies into its record.
+    public let copyRange: UInt32
     private let reader: NFLogReader
     private let watcher: SocketStateWatcher?
     /// The run's tracepoints (nil where tracefs cannot be used: `kernelEventsUnavailable` says why).
@@ -39,8 +41,8 @@ public final class ObservationSession {
                 stateNamespaces: [NamespaceReference] = [], kernelEvents: Bool = false) throws {
         self.port = port
         // Batched and headers-only (unless a pcap wants more): what keeps up with bulk traffic.
-        reader = try NFLogReader(group: group, receiveBufferBytes: 32 << 20,
-                                 copyRange: pcap ? pcapSnapshotLength : Self.headerBytes, batching: .bulk)
+        copyRange = pcap ? pcapSnapshotLength : Self.headerBytes
+        reader = try NFLogReader(group: group, receiveBufferBytes: 32 << 20, copyRange: copyRange, batching: .bulk)
         watcher = states ? try SocketStateWatcher(port: port, alsoIn: stateNamespaces) : nil
         builder = TimelineBuilder(serverPorts: [port])
         self.pcap = pcap ? PcapWriter() : nil

@@ -22,9 +22,4 @@ public enum ThreadPolicy: Int32, Sendable, CaseIterable {
             sched_setscheduler(0, rawValue, &parameter)
         }
     }
-
-    /// The calling thread's policy now.
-    public static func current() throws(SystemCallError) -> Int32 {
-        try retryingEINTR("sched_getscheduler") { sched_getscheduler(0) }
-    }
 }

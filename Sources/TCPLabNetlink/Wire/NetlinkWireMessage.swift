@@ -1,6 +1,7 @@
 /// One netlink message of a received datagram: header fields and the payload after the 16-byte
-/// `nlmsghdr`, a slice of the datagram (not copied). Parsed in Swift (not with mnl_nlmsg_ok/next) so the parsers can be
-/// tested on hand-built bytes and a bad length throws instead of reading past the buffer.
+/// `nlmsghdr`, a slice of the datagram (not copied). Parsed in Swift (not with
+/// mnl_nlmsg_ok/next) so the parsers can be tested on hand-built bytes and a bad length throws
+/// instead of reading past the buffer.
 public struct NetlinkWireMessage: Sendable, Equatable {
     public static let headerLength = 16
     public static let typeError: UInt16 = 2   // NLMSG_ERROR

@@ -42,12 +42,9 @@ public struct FaultSession: Sendable {
             self.yieldCPU = yieldCPU
         }
 
-        /// The largest copy per record with which the watcher may fall behind: the kernel holds
+        /// The largest copy per record with which the watch may fall behind: the kernel holds
         /// the backlog in the NFLOG socket's buffer (32 MiB asked, ~150k header-only records).
         static let largestYieldingCopy: UInt32 = 1024
-
-        /// Whether the kernel can hold what a yielding watcher has not read yet.
-        var recordsAreSmall: Bool { !pcap || (snaplen ?? 0xFFFF) <= Self.largestYieldingCopy }
     }
 
     public init(plan: FaultPlan, scope: FaultScope, netns: NamespaceReference? = nil, duration: Duration? = nil,
@@ -61,8 +58,6 @@ public struct FaultSession: Sendable {
     }
 
     private static let stopToken: UInt64 = 1 << 60
-    private static let logToken: UInt64 = 1 << 59
-    private static let traceToken: UInt64 = 1 << 57
     private static let watchEndedToken: UInt64 = 1 << 56
 
     public func run(stop: some StopRequest, output: some FaultSessionOutput) throws {
@@ -99,16 +94,17 @@ public struct FaultSession: Sendable {
         output.installed(table, scope: scope)
 
         // The watch: on this thread, or on one of its own that waits for spare CPU.
+        let feed = observer.map { WatchFeed(observer: $0, output: output, states: watch?.states == true) }
         var yielding: YieldingWatch?
-        if let observer, let watch, yieldsToTraffic(relay: relay) {
-            yielding = try YieldingWatch(observer: observer, output: output, states: watch.states)
-            try epoll.add(yielding!.ended.descriptor, events: .readable, token: Self.watchEndedToken)
-        } else if let observer {
-            try epoll.add(observer.logDescriptor, events: .readable, token: Self.logToken)
-            if let trace = observer.traceDescriptor { try epoll.add(trace, events: .readable, token: Self.traceToken) }
+        if let feed, yieldsToTraffic(observer: feed.observer, relay: relay) {
+            let thread = try YieldingWatch(feed)
+            try epoll.add(thread.ended.descriptor, events: .readable, token: Self.watchEndedToken)
+            yielding = thread
+        } else {
+            try feed?.register(with: epoll)
         }
         do {
-            try loop(epoll, stop, yielding == nil ? observer : nil, delays, relay, output)
+            try loop(epoll, stop, yielding == nil ? feed : nil, delays, relay)
         } catch {
             try? yielding?.finish()
             throw error
@@ -130,8 +126,8 @@ public struct FaultSession: Sendable {
                                                delays: delayReport))
     }
 
-    private func loop(_ epoll: Epoll, _ stop: some StopRequest, _ observer: ObservationSession?, _ delays: DelayEngine?,
-                      _ relay: Relay?, _ output: some FaultSessionOutput) throws {
+    private func loop(_ epoll: Epoll, _ stop: some StopRequest, _ feed: WatchFeed?, _ delays: DelayEngine?,
+                      _ relay: Relay?) throws {
         let deadline = duration.map { MonotonicClock.now() + UInt64($0.totalNanoseconds) }
         while true {
             var timeout: Int32 = -1
@@ -140,8 +136,7 @@ public struct FaultSession: Sendable {
                 if now >= deadline { return }
                 timeout = Int32(min((deadline - now + 999_999) / 1_000_000, UInt64(Int32.max)))
             }
-            // sock_diag has no events: poll the states every few milliseconds while watching them.
-            if observer != nil, watch?.states == true { timeout = timeout < 0 ? 5 : min(timeout, 5) }
+            if let poll = feed?.pollMilliseconds { timeout = timeout < 0 ? poll : min(timeout, poll) }
             // The queue first: a delay's hold is timed from when it reads the segment, so the
             // timeline line the same segment logged must not come before it.
             let ready = try epoll.wait(timeoutMilliseconds: timeout)
@@ -151,17 +146,15 @@ public struct FaultSession: Sendable {
                     if stop.consume() { return }
                 } else if token == Self.watchEndedToken {
                     return
-                } else if token == Self.logToken, let observer {
-                    output.segments(try observer.drainLog())
-                } else if token == Self.traceToken, let observer {
-                    output.kernel(observer.drainTrace())
+                } else if let feed, try feed.handle(token) {
+                    continue
                 } else if let delays, delays.handles(token) {
                     try delays.handle(token)
                 } else if let relay, relay.handles(token) {
                     relay.handle(token, events)
                 }
             }
-            if let observer { output.states(try observer.pollStates()) }
+            try feed?.pollStates()
         }
     }
 
@@ -172,8 +165,8 @@ public struct FaultSession: Sendable {
     /// its buffer fills, is counted as ever). This thread keeps answering the queue (drops of
     /// this host's own segments) on time. Not with delays or duplicates, whose release lines the
     /// timeline orders after their holds, nor with a relay.
-    private func yieldsToTraffic(relay: Relay?) -> Bool {
-        guard let watch, watch.yieldCPU, watch.recordsAreSmall else { return false }
+    private func yieldsToTraffic(observer: ObservationSession, relay: Relay?) -> Bool {
+        guard let watch, watch.yieldCPU, observer.copyRange <= Watch.largestYieldingCopy else { return false }
         return plan.queuedFaults.isEmpty && relay == nil
     }
 

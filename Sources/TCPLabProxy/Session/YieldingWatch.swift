@@ -1,4 +1,3 @@
-import TCPLabObserve
 import TCPLabSystem
 
 /// The watch on a thread of its own at SCHED_IDLE (see `FaultSession.yieldsToTraffic`): NFLOG
@@ -11,10 +10,10 @@ final class YieldingWatch {
     private let work: Work
     private var thread: JoinableThread?
 
-    init(observer: ObservationSession, output: some FaultSessionOutput, states: Bool) throws {
+    init(_ feed: WatchFeed) throws {
         let stop = try EventFD()
         let ended = try EventFD()
-        let work = Work(observer: observer, output: output, states: states)
+        let work = Work(feed: feed)
         self.stop = stop
         self.ended = ended
         self.work = work
@@ -36,16 +35,10 @@ final class YieldingWatch {
     /// What the watch thread uses: the session's thread does not touch the observer or the
     /// output between `init` and `finish` (which joins the thread), hence unchecked.
     private final class Work: @unchecked Sendable {
-        let observer: ObservationSession
-        let output: any FaultSessionOutput
-        let states: Bool
+        let feed: WatchFeed
         private(set) var failure: Error?
 
-        init(observer: ObservationSession, output: any FaultSessionOutput, states: Bool) {
-            self.observer = observer
-            self.output = output
-            self.states = states
-        }
+        init(feed: WatchFeed) { self.feed = feed }
 
         func run(stop: EventFD) {
             do {
@@ -54,30 +47,24 @@ final class YieldingWatch {
             } catch {
                 failure = error
             }
-            // The final drain runs on the session's thread; it should not wait for spare CPU.
-            try? ThreadPolicy.normal.apply()
         }
 
         private static let stopToken: UInt64 = 1
-        private static let logToken: UInt64 = 2
-        private static let traceToken: UInt64 = 3
 
         private func loop(stop: EventFD) throws {
             let epoll = try Epoll()
             defer { epoll.close() }
             try epoll.add(stop.descriptor, events: .readable, token: Self.stopToken)
-            try epoll.add(observer.logDescriptor, events: .readable, token: Self.logToken)
-            if let trace = observer.traceDescriptor { try epoll.add(trace, events: .readable, token: Self.traceToken) }
-            let interval = Int32(observer.stateInterval.components.attoseconds / 1_000_000_000_000_000)
+            try feed.register(with: epoll)
             while true {
-                for (token, _) in try epoll.wait(timeoutMilliseconds: states ? interval : -1) {
-                    switch token {
-                    case Self.stopToken: if stop.consume() { return }
-                    case Self.logToken: output.segments(try observer.drainLog())
-                    default: output.kernel(observer.drainTrace())
+                for (token, _) in try epoll.wait(timeoutMilliseconds: feed.pollMilliseconds ?? -1) {
+                    if token == Self.stopToken {
+                        if stop.consume() { return }
+                    } else {
+                        _ = try feed.handle(token)
                     }
                 }
-                if states { output.states(try observer.pollStates()) }
+                try feed.pollStates()
             }
         }
     }
