@@ -46,8 +46,9 @@ extension LabJudge {
             if segment.sourcePort == port, segment.ack { return .synAck(at: segment.time - origin, sequence: segment.sequence) }
             return nil
         }
-        let replay = ListenerSynAckReplay.replay(segments, maximumRTO: parameters.kernel.rtoMax)
-        let retries = parameters["tcp_synack_retries"] ?? 5
+        let kernel = parameters.kernel
+        let replay = ListenerSynAckReplay.replay(segments, maximumRTO: kernel.rtoMax)
+        let retries = kernel.synackRetries
         verdict.add("request-timer SYN-ACKs per request (tcp_synack_retries, cut short by the client's give-up)",
                     predicted: "≤ \(retries) each", observed: replay.timerSynAcksPerRequest.map(String.init).joined(separator: ", "),
                     passed: !replay.timerSynAcksPerRequest.isEmpty && replay.timerSynAcksPerRequest.allSatisfy { $0 <= retries })
