@@ -134,19 +134,20 @@ struct FaultLinearizer {
     /// never copied or dropped again. The mark survives loopback and is scrubbed by veth, so a
     /// faultproxy on the other host sees an ordinary segment.
     mutating func copyRules(chain: String) {
-        taggedRules(chain: chain, tag: FaultPlan.copyMark, log: .pass, timeline: .copy, then: [.verdict(.accept)])
+        let logs = chain == FaultPlan.outputChain || plan.logsArrivals
+        taggedRules(chain: chain, tag: FaultPlan.copyMark, log: logs ? .pass : nil, timeline: .copy, then: [.verdict(.accept)])
     }
 
     /// One rule per direction for this port's segments whose scratch bits hold `tag`: counted and
-    /// logged for the timeline (comment "timeline NAME") when there is a log group, the tag
-    /// cleared, then `then`.
-    mutating func taggedRules(chain: String, tag: UInt32, log: FaultTag, timeline name: RuleComment.TimelineRule,
+    /// logged for the timeline (comment "timeline NAME") when there is a log group and a `log`
+    /// tag, the tag cleared, then `then`.
+    mutating func taggedRules(chain: String, tag: UInt32, log: FaultTag?, timeline name: RuleComment.TimelineRule,
                               then: [NFTExpression] = []) {
         for fromClient in [true, false] {
             var expressions = (Match.tcp + .tcpPort(destination: fromClient, plan.port)
                 + .packetClass(PacketClass.scratch, equal: tag)).expressions
             var comment: String?
-            if let group = plan.logGroup {
+            if let group = plan.logGroup, let log {
                 expressions += [.counter] + Action.stampedLog(group: group, prefix: log.description)
                 comment = RuleComment.timeline(name).description
             }
@@ -324,9 +325,12 @@ struct FaultLinearizer {
         }
     }
 
+    /// The segments that passed every fault are logged (without `logsArrivals`, only this
+    /// host's own: the watch's packet ring has the arrivals).
     mutating func exitRules() {
         if let group = plan.logGroup {
-            rule(FaultPlan.faultChain, [.counter] + Action.stampedLog(group: group, prefix: FaultTag.pass.description),
+            let only = plan.logsArrivals ? [] : Match.packetClass(has: PacketClass.local).expressions
+            rule(FaultPlan.faultChain, only + [.counter] + Action.stampedLog(group: group, prefix: FaultTag.pass.description),
                  comment: RuleComment.timeline(.pass).description)
         }
         rule(FaultPlan.faultChain, Action.setPacketClass(clear: PacketClass.scratch, set: 0))

@@ -13,6 +13,11 @@ public struct FaultPlan: Hashable, Sendable {
     public var from: Endpoint?
     /// When set, every segment in scope is logged to this NFLOG group before its verdict.
     public var logGroup: UInt16?
+    /// With a log group: also log the segments that arrive and pass every fault. False when the
+    /// watch's packet ring sees every arrival (`ObservationSession.capturesArrivals`): then NFLOG
+    /// logs only faults, releases and this host's own segments, which is what keeps bulk
+    /// transfers fast (the ring costs the kernel far less per segment than a log record).
+    public var logsArrivals: Bool = true
     public var tableName: String
     /// The native nft `queue` statement exists (distribution kernels); otherwise the x_tables NFQUEUE target.
     public var nativeQueue: Bool

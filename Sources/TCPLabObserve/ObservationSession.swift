@@ -4,10 +4,11 @@ import TCPLabNetlink
 import TCPLabSystem
 
 /// Everything one watch collects, in the namespace of the thread that makes it: the segments an
-/// NFLOG group receives (with the kernel's timestamps and faultproxy's verdicts), the timeline
-/// built from them, the socket state transitions on the port, and optionally a pcap of it all.
-/// Single-threaded: its owner multiplexes `logDescriptor` in its own epoll loop and calls
-/// `pollStates()` at least every `stateInterval`.
+/// NFLOG group receives (with the kernel's timestamps and faultproxy's verdicts), with
+/// `arrivalRing` also those a packet ring sees arrive, the timeline built from them, the socket
+/// state transitions on the port, and optionally a pcap of it all.
+/// Single-threaded: its owner multiplexes `logDescriptor` and `ringDescriptor` in its own epoll
+/// loop and calls `pollStates()` at least every `stateInterval`.
 public final class ObservationSession {
     public let port: UInt16
     public let stateInterval: Duration = .milliseconds(5)
@@ -18,6 +19,30 @@ public final class ObservationSession {
     /// Bytes of each packet the kernel copies into its record.
     public let copyRange: UInt32
     private let reader: NFLogReader
+    /// Every segment that arrives (nil: NFLOG logs those too). `ringUnavailable` says why not.
+    private let ring: PacketRing?
+    public let ringUnavailable: String?
+    private var merge = CaptureMerge()
+    private var backlog = ArrivalBacklog()
+    private var lastBurstBlock: UInt64 = 0
+    /// A burst's backlog waits this long after its last full block for a block by timer.
+    static let burstQuietNanoseconds: UInt64 = 200_000_000
+    /// The most a burst's frames wait unparsed: 64 MiB, ~400k header-only frames.
+    static let backlogLimitBytes = 64 << 20
+    /// How far each source is known complete (µs since the epoch): the merge's watermark.
+    private var ringCompleteMicroseconds: Int64 = 0
+    private var logCompleteMicroseconds: Int64 = 0
+    /// A block goes to the reader full or this long after its first frame. A starved reader (at
+    /// SCHED_IDLE while a transfer keeps both CPUs busy) has the ring's blocks × this long before
+    /// a slow stream overflows it, or its 32 MiB (~170k header-only frames) at bulk speed.
+    static let ringRetireMilliseconds: UInt32 = 16
+    /// 32 KiB blocks for header-only frames (~170 each: 1,024 blocks, 16 s at the retire
+    /// timeout), 1 MiB ones for whole packets (a block must hold one).
+    static func ringBlockBytes(copyRange: UInt32) -> Int { copyRange <= 1024 ? 32 << 10 : 1 << 20 }
+    /// How long after its timestamp any segment has reached the reader: the ring's retire timer
+    /// runs every 16 ms and closes a block that waited a whole period (so up to 32 ms), an NFLOG
+    /// batch flushes after 10 ms; ticks and scheduling on top.
+    public static let settleMicroseconds: Int64 = 50_000
     private let watcher: SocketStateWatcher?
     /// The run's tracepoints (nil where tracefs cannot be used: `kernelEventsUnavailable` says why).
     private let tracer: TraceInstance?
@@ -37,12 +62,26 @@ public final class ObservationSession {
     /// - `pcapSnapshotLength`: with a pcap, the bytes of each packet kept (whole packets by
     ///   default); without one, only the headers are copied (the timeline needs no payload).
     /// - `kernelEvents`: also record the kernel's TCP tracepoints in a private trace instance.
+    /// - `arrivalRing`: take the segments that arrive (at any interface) from an AF_PACKET ring,
+    ///   so the rules need only log faults and this host's own segments (`FaultPlan.logsArrivals`
+    ///   false). Where the ring cannot be made (no CAP_NET_RAW), `ringUnavailable` says why and
+    ///   NFLOG must log every segment.
     public init(port: UInt16, group: UInt16, states: Bool, pcap: Bool, pcapSnapshotLength: UInt32 = 0xFFFF,
-                stateNamespaces: [NamespaceReference] = [], kernelEvents: Bool = false) throws {
+                stateNamespaces: [NamespaceReference] = [], kernelEvents: Bool = false, arrivalRing: Bool = false) throws {
         self.port = port
         // Batched and headers-only (unless a pcap wants more): what keeps up with bulk traffic.
         copyRange = pcap ? pcapSnapshotLength : Self.headerBytes
         reader = try NFLogReader(group: group, receiveBufferBytes: 32 << 20, copyRange: copyRange, batching: .bulk)
+        var ringFailure: String?
+        do {
+            ring = arrivalRing ? try PacketRing(port: port, snapshotLength: copyRange, blockBytes: Self.ringBlockBytes(copyRange: copyRange),
+                                                 blocks: (32 << 20) / Self.ringBlockBytes(copyRange: copyRange),
+                                                 retireMilliseconds: Self.ringRetireMilliseconds) : nil
+        } catch {
+            ring = nil
+            ringFailure = error.description
+        }
+        ringUnavailable = ringFailure
         watcher = states ? try SocketStateWatcher(port: port, alsoIn: stateNamespaces) : nil
         builder = TimelineBuilder(serverPorts: [port])
         self.pcap = pcap ? PcapWriter() : nil
@@ -58,21 +97,35 @@ public final class ObservationSession {
 
     /// The NFLOG socket, to wait on with epoll.
     public var logDescriptor: FileDescriptor { reader.fileDescriptor }
+    /// The packet ring's socket (readable when a block is ready), to wait on with epoll.
+    public var ringDescriptor: FileDescriptor? { ring?.fileDescriptor }
+    /// The ring takes the arrivals: the rules need not log those that pass.
+    public var capturesArrivals: Bool { ring != nil }
 
     /// How often the kernel could not hand over segments because the reader fell behind (ENOBUFS
     /// events, not segments: `capture(logged:)` gives the count).
     public var overflowEvents: Int { reader.overflowCount }
-    /// Records received, parsed or not.
+    /// NFLOG records received, parsed or not.
     public private(set) var receivedRecords: UInt64 = 0
 
     /// The end of a run, given its table's rule counters (what the kernel logged): the records
-    /// still to come of that count, the last tracepoints, and how complete the timeline is.
+    /// and ring frames still to come, the last tracepoints, and how complete the timeline is.
     public func finish(counters: [NFTRuleCounter]) throws(SystemCallError)
         -> (segments: [TimelineEvent], kernelEvents: [KernelEvent], capture: TimelineCapture) {
         let logged = FaultPlan.loggedSegments(counters)
-        let segments = try drainLog(expecting: logged)
-        let drift = tracer.map { TraceClockMapping.now().offsetMicroseconds - $0.clock.offsetMicroseconds }
-        return (segments, drainTrace(), TimelineCapture(logged: logged, received: receivedRecords, traceClockDriftMicroseconds: drift))
+        var segments = try drainLog(expecting: logged)
+        var capture = TimelineCapture(logged: logged, received: receivedRecords)
+        if let ring {
+            segments += try drainRingToEnd(ring)
+            segments += hand(merge.release(before: .max))
+            // A fault's record and its frame are one segment: counted once on both sides.
+            // A fault's record whose frame the full ring dropped is that segment, not another.
+            let (offered, dropped) = try ring.kernelCounts()
+            let counted = merge.pairs + min(merge.unpairedVerdicts, dropped)
+            capture = TimelineCapture(logged: logged + offered - counted, received: receivedRecords + ring.framesRead - merge.pairs)
+        }
+        capture.traceClockDriftMicroseconds = tracer.map { TraceClockMapping.now().offsetMicroseconds - $0.clock.offsetMicroseconds }
+        return (segments, drainTrace(), capture)
     }
 
     public var events: [TimelineEvent] { builder.events }
@@ -97,13 +150,15 @@ public final class ObservationSession {
     public func drainLog(wait: Duration = .zero) throws(SystemCallError) -> [TimelineEvent] {
         let receivedBefore = receivedRecords
         var fresh: [TimelineEvent] = []
+        var drained = false
+        var newest: Int64 = 0
         // Bounded: a few thousand records per call (a full batch holds ~550), the rest on the
         // next wakeup, so the owner's loop answers its other descriptors in between.
         var index = 0
         while index < 256, receivedRecords - receivedBefore < Self.recordsPerDrain {
             let records = try reader.read(timeout: index == 0 ? wait : .zero)
             index += 1
-            if records.isEmpty { break }
+            if records.isEmpty { drained = true; break }
             let readAt = WallClock.nowNanoseconds()
             receivedRecords += UInt64(records.count)
             for record in records {
@@ -116,14 +171,94 @@ public final class ObservationSession {
                     malformedSegments += 1
                     continue
                 }
-                // A held segment goes into the pcap once, when it was released: stamped, like
-                // every other record, when it went on to the receiver's IP layer (prerouting).
-                if segment.fate != .delayed {
-                    pcap?.append(packet: segment.packet, timestampMicroseconds: segment.timestampMicroseconds,
-                                 originalLength: PacketParser.ipPacketLength(segment.packet))
+                guard ring != nil else {
+                    fresh += hand([segment])
+                    continue
                 }
-                if let event = builder.add(segment) { fresh.append(event) }
+                newest = max(newest, segment.timestampMicroseconds)
+                merge.addLogged(segment, kernelStamped: record.timestampMicroseconds != nil)
             }
+        }
+        guard ring != nil else { return fresh }
+        logCompleteMicroseconds = max(logCompleteMicroseconds, drained ? WallClock.nowNanoseconds() / 1000 - Self.settleMicroseconds
+            : newest - Self.settleMicroseconds)
+        return releaseSettled()
+    }
+
+    /// Reads the packet ring's ready blocks (a few at a time) and returns the new timeline
+    /// events. During a burst (blocks that came full) it only copies the frames aside
+    /// (`ArrivalBacklog`); they are parsed once a block comes by its timer (the traffic is light
+    /// again), when the backlog passes `backlogLimitBytes`, or at the end (`force`).
+    public func drainRing(force: Bool = false) -> [TimelineEvent] {
+        guard let ring else { return [] }
+        let drained = ring.drain(maxBlocks: 4) { time, bytes, _ in backlog.append(timeNanoseconds: time, bytes) }
+        let burst = drained.blocks > 0 && drained.timedOut == 0
+        if burst { lastBurstBlock = MonotonicClock.now() }
+        if burst && !force && backlog.byteCount < Self.backlogLimitBytes { return [] }
+        var newest: Int64 = 0
+        backlog.flush { time, bytes in
+            guard let segment = try? CapturedSegment(arrival: Array(bytes), timeNanoseconds: time) else {
+                malformedSegments += 1
+                return
+            }
+            newest = segment.timestampMicroseconds
+            merge.addArrival(segment)
+        }
+        ringCompleteMicroseconds = ring.hasReadyBlock ? max(ringCompleteMicroseconds, newest)
+            : max(ringCompleteMicroseconds, WallClock.nowNanoseconds() / 1000 - Self.settleMicroseconds)
+        return releaseSettled()
+    }
+
+    /// The ring's last frames: the kernel retires its open block within 8 ms; read until every
+    /// frame it took is read or was dropped, or nothing more comes for `timeout`.
+    private func drainRingToEnd(_ ring: PacketRing, timeout: Duration = .milliseconds(200)) throws(SystemCallError) -> [TimelineEvent] {
+        var fresh: [TimelineEvent] = []
+        var deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let before = ring.framesRead
+            fresh += drainRing(force: true)
+            let counts = try ring.kernelCounts()
+            if ring.framesRead + counts.dropped >= counts.offered { break }
+            if ring.framesRead > before { deadline = ContinuousClock.now + timeout }
+            _ = try? Poll.wait(ring.fileDescriptor.rawValue, for: .readable, timeoutMilliseconds: 10)
+        }
+        return fresh
+    }
+
+    /// Segments wait in the merge or the burst's backlog: `drainSettled()` will hand them on.
+    public var hasUnsettledSegments: Bool { ring != nil && !(merge.isEmpty && backlog.isEmpty) }
+
+    /// What has settled while neither source had anything new: a source with nothing waiting is
+    /// complete up to `settleMicroseconds` ago, and a burst's backlog quiet for
+    /// `burstQuietMilliseconds` is parsed. Call it every few ms while `hasUnsettledSegments`.
+    public func drainSettled() -> [TimelineEvent] {
+        guard let ring else { return [] }
+        let now = WallClock.nowNanoseconds() / 1000
+        if !backlog.isEmpty, !ring.hasReadyBlock, MonotonicClock.now() - lastBurstBlock > Self.burstQuietNanoseconds {
+            return drainRing(force: true)
+        }
+        if backlog.isEmpty, !ring.hasReadyBlock { ringCompleteMicroseconds = max(ringCompleteMicroseconds, now - Self.settleMicroseconds) }
+        let logWaiting = (try? Poll.wait(reader.fileDescriptor.rawValue, for: .readable, timeoutMilliseconds: 0))?.contains(.readable) ?? true
+        if !logWaiting { logCompleteMicroseconds = max(logCompleteMicroseconds, now - Self.settleMicroseconds) }
+        return releaseSettled()
+    }
+
+    /// What both sources are complete up to goes on to the timeline.
+    private func releaseSettled() -> [TimelineEvent] {
+        hand(merge.release(before: min(ringCompleteMicroseconds, logCompleteMicroseconds)))
+    }
+
+    /// Segments in their final order: into the pcap and the timeline.
+    private func hand(_ segments: [CapturedSegment]) -> [TimelineEvent] {
+        var fresh: [TimelineEvent] = []
+        for segment in segments {
+            // A held segment goes into the pcap once, when it was released: stamped when it went
+            // on to the receiver's IP layer (prerouting).
+            if segment.fate != .delayed {
+                pcap?.append(packet: segment.packet, timestampMicroseconds: segment.timestampMicroseconds,
+                             originalLength: PacketParser.ipPacketLength(segment.packet))
+            }
+            if let event = builder.add(segment) { fresh.append(event) }
         }
         return fresh
     }

@@ -237,6 +237,29 @@ final class FaultLinearizationTests: XCTestCase {
         XCTAssertFalse(try self.table(["data"]).rules.contains { $0.expressions.contains { if case .log = $0 { true } else { false } } })
     }
 
+    func testWithThePacketRingOnlyThisHostsOwnPassingSegmentsAreLogged() throws {
+        var plan = FaultPlan(port: 7000, drops: [try DropSpec(parsing: "synack:1")], duplicates: [DuplicateSpec(.syn, .first(1))],
+                             logGroup: 9, tableName: "t")
+        plan.logsArrivals = false
+        let table = try plan.linearize()
+        let pass = try XCTUnwrap(table.rules.first { $0.comment == "timeline pass" })
+        // The exit's log matches the `local` packet class first: what this host sends through a
+        // real interface (the output hook), which the ring leaves out.
+        XCTAssertEqual(Array(pass.expressions.prefix(4)), [
+            .meta(key: .mark, destination: .r0),
+            .bitwise(source: .r0, destination: .r0, mask: le(PacketClass.local), xor: le(0)),
+            .cmp(op: .eq, source: .r0, data: le(PacketClass.local)),
+            .counter,
+        ])
+        func logs(_ rule: NFTRule) -> Bool { rule.expressions.contains { if case .log = $0 { true } else { false } } }
+        let copies = table.rules.filter { $0.comment == "timeline copy" }
+        XCTAssertEqual(copies.map(\.chain), ["output", "output"], "a duplicate's copy is logged only as it leaves this host")
+        XCTAssertTrue(copies.allSatisfy(logs))
+        XCTAssertEqual(table.rules.filter { $0.chain == "prerouting" && logs($0) }.count, 0, "the ring sees every arrival")
+        XCTAssertTrue(try XCTUnwrap(table.rules.first { $0.comment == "drop synack" }).expressions.contains(.log(group: 9, prefix: "tcplab drop synack", queueThreshold: 0)),
+                      "a fault's verdict is still logged")
+    }
+
     func testProbabilityUsesNumgenAndTheSeedFixesTheFirstOccurrences() throws {
         let unseeded = try table(["data%0.3"])
         XCTAssertEqual(rules(unseeded, comment: "drop data").single?.expressions.contains(

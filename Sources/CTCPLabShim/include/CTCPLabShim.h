@@ -9,4 +9,5 @@
 #include "shim_splice.h"
 #include "shim_thread.h"
 #include "shim_wake.h"
+#include "shim_packet.h"
 #endif

@@ -68,15 +68,19 @@ public struct FaultSession: Sendable {
         // Bind the NFLOG group before the rules exist, so the first segment is already seen.
         let observer = try watch.map { try ObservationSession(port: plan.port, group: $0.group, states: $0.states, pcap: $0.pcap,
                                                               pcapSnapshotLength: max(ObservationSession.headerBytes, $0.snaplen ?? 0xFFFF),
-                                                              stateNamespaces: $0.stateNamespaces, kernelEvents: true) }
+                                                              stateNamespaces: $0.stateNamespaces, kernelEvents: true, arrivalRing: true) }
         defer { observer?.close() }
         if let reason = observer?.kernelEventsUnavailable {
             output.notice("no kernel tracepoints (\(reason)); socket states come from sock_diag polls only")
+        }
+        if let reason = observer?.ringUnavailable {
+            output.notice("no packet ring (\(reason)); NFLOG logs every segment, which slows bulk transfers more")
         }
         let nftables = try NFTablesClient()
         // Delays, duplicates and drops of this host's own segments: bind the queue before the
         // rules can send segments to it.
         var livePlan = plan
+        livePlan.logsArrivals = observer?.capturesArrivals != true
         let delays = try plan.queuedFaults.isEmpty && plan.drops.isEmpty ? nil : startDelays(&livePlan, nftables, output)
         let table = try livePlan.linearize()
         try nftables.install(table)
@@ -154,7 +158,7 @@ public struct FaultSession: Sendable {
                     relay.handle(token, events)
                 }
             }
-            try feed?.pollStates()
+            try feed?.poll()
         }
     }
 

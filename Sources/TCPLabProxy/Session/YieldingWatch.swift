@@ -64,7 +64,7 @@ final class YieldingWatch {
                         _ = try feed.handle(token)
                     }
                 }
-                try feed.pollStates()
+                try feed.poll()
             }
         }
     }
