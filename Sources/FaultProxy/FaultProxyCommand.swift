@@ -80,7 +80,7 @@ struct FaultProxyCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write the segments to this pcap file (kernel timestamps; tcpdump -r and Wireshark read it).", valueName: "file"))
     var pcap: String?
 
-    @Option(help: ArgumentHelp("With --pcap: keep the first N bytes of each packet (default: whole packets). The timeline itself copies only the headers (128 bytes).",
+    @Option(help: ArgumentHelp("With --pcap: keep the first N bytes of each packet (default: whole packets). The timeline itself copies only the headers (128 bytes), from a packet ring for the segments that arrive and from NFLOG for faults and this host's own.",
                                valueName: "bytes"))
     var snaplen: UInt32?
 

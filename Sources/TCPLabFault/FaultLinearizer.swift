@@ -313,9 +313,9 @@ struct FaultLinearizer {
     /// priority. So the release is seen by a second base chain, one priority step later. The
     /// queue reader answers a delay's segment with its tag still in `meta mark` bits 16-31 (a
     /// duplicate's, or an untagged one, with them clear), so only held segments match here, and
-    /// only on this port: another table's tags are not ours. The rule logs the release (the NFLOG
-    /// timestamp is then the release's, unless the skb already carries a receive timestamp, see
-    /// docs/timeline-json.md) and clears the scratch bits, as the fault chain's exit does.
+    /// only on this port: another table's tags are not ours. The rule logs the release (stamped with the
+    /// rule's `meta time`: NFLOG's own timestamp is the skb's receive stamp where it has one,
+    /// which for a held segment is its arrival) and clears the scratch bits, as the fault chain's exit does.
     mutating func releaseRules(chain: String) {
         for fault in plan.queuedFaults {
             guard case .delay = fault.action else { continue }

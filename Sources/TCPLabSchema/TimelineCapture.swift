@@ -1,6 +1,7 @@
-/// How complete a run's timeline is: the segments the kernel logged (the packet counters of the
-/// rules that log, read at exit) against the records the reader received. NFLOG's ENOBUFS only
-/// says "some were lost"; the counters say how many.
+/// How complete a run's timeline is: the segments the kernel captured (the packet counters of the
+/// rules that log, read at exit, and the frames the packet ring took) against the records and
+/// frames the reader received. NFLOG's ENOBUFS only says "some were lost"; the counters (and
+/// the ring's PACKET_STATISTICS) say how many.
 public struct TimelineCapture: Codable, Sendable, Equatable {
     public var logged: UInt64
     public var received: UInt64
@@ -17,11 +18,11 @@ public struct TimelineCapture: Codable, Sendable, Equatable {
 
     public var missed: UInt64 { logged > received ? logged - received : 0 }
 
-    /// "the timeline missed 36 of 21265 segments the kernel logged (NFLOG receive buffer overflowed)"
+    /// "the timeline missed 36 of 21265 segments the kernel captured (the reader fell behind and its buffer overflowed)"
     public var summary: String {
         missed == 0
-            ? "the timeline holds all \(logged) segments the kernel logged"
-            : "the timeline missed \(missed) of \(logged) segments the kernel logged (NFLOG receive buffer overflowed)"
+            ? "the timeline holds all \(logged) segments the kernel captured"
+            : "the timeline missed \(missed) of \(logged) segments the kernel captured (the reader fell behind and its buffer overflowed)"
     }
 
     enum CodingKeys: String, CodingKey {

@@ -33,7 +33,7 @@ final class TimelineCaptureTests: XCTestCase {
     func testCaptureReportsWhatWasMissedAndRoundTrips() throws {
         let capture = TimelineCapture(logged: 21_265, received: 21_229)
         XCTAssertEqual(capture.missed, 36)
-        XCTAssertEqual(capture.summary, "the timeline missed 36 of 21265 segments the kernel logged (NFLOG receive buffer overflowed)")
+        XCTAssertEqual(capture.summary, "the timeline missed 36 of 21265 segments the kernel captured (the reader fell behind and its buffer overflowed)")
         XCTAssertEqual(TimelineCapture(logged: 5, received: 7).missed, 0, "records logged after the counters were read")
         let line = JSONLines.encode(TimelineRecord.capture(capture))
         XCTAssertEqual(line, #"{"logged":21265,"missed":36,"received":21229,"type":"capture"}"#)
