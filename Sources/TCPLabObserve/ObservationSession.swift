@@ -32,17 +32,21 @@ public final class ObservationSession {
     /// How far each source is known complete (µs since the epoch): the merge's watermark.
     private var ringCompleteMicroseconds: Int64 = 0
     private var logCompleteMicroseconds: Int64 = 0
-    /// A block goes to the reader full or this long after its first frame. A starved reader (at
-    /// SCHED_IDLE while a transfer keeps both CPUs busy) has the ring's blocks × this long before
-    /// a slow stream overflows it, or its 32 MiB (~170k header-only frames) at bulk speed.
-    static let ringRetireMilliseconds: UInt32 = 16
-    /// 32 KiB blocks for header-only frames (~170 each: 1,024 blocks, 16 s at the retire
-    /// timeout), 1 MiB ones for whole packets (a block must hold one).
-    static func ringBlockBytes(copyRange: UInt32) -> Int { copyRange <= 1024 ? 32 << 10 : 1 << 20 }
+    /// A block goes to the reader full or this long after its first frame. Long enough that at
+    /// bulk speed (~60k frames/s, ~12 MB/s of header-only frames) a block fills first: then the
+    /// ring holds its whole 32 MiB (~170k frames) for a starved reader (at SCHED_IDLE while a
+    /// transfer keeps both CPUs busy), and wakes it ~50 times a second, not hundreds.
+    static let ringRetireMilliseconds: UInt32 = 32
+    /// 256 KiB blocks for header-only frames (~1,300 each, 128 of them: 4 s of a slow stream at
+    /// the retire timeout), 1 MiB ones for whole packets (a block must hold one).
+    static func ringBlockBytes(copyRange: UInt32) -> Int { copyRange <= 1024 ? 256 << 10 : 1 << 20 }
+    private var ringBlockBytes: Int { Self.ringBlockBytes(copyRange: copyRange) }
+    /// A header-only frame in the ring, about: the kernel's 96 bytes of header and the snapshot.
+    static let ringFrameBytes = 200
     /// How long after its timestamp any segment has reached the reader: the ring's retire timer
-    /// runs every 16 ms and closes a block that waited a whole period (so up to 32 ms), an NFLOG
+    /// runs every 32 ms and closes a block that waited a whole period (so up to 64 ms), an NFLOG
     /// batch flushes after 10 ms; ticks and scheduling on top.
-    public static let settleMicroseconds: Int64 = 50_000
+    public static let settleMicroseconds: Int64 = 90_000
     private let watcher: SocketStateWatcher?
     /// The run's tracepoints (nil where tracefs cannot be used: `kernelEventsUnavailable` says why).
     private let tracer: TraceInstance?
@@ -186,13 +190,15 @@ public final class ObservationSession {
     }
 
     /// Reads the packet ring's ready blocks (a few at a time) and returns the new timeline
-    /// events. During a burst (blocks that came full) it only copies the frames aside
-    /// (`ArrivalBacklog`); they are parsed once a block comes by its timer (the traffic is light
-    /// again), when the backlog passes `backlogLimitBytes`, or at the end (`force`).
+    /// events. During a burst it only copies the frames aside (`ArrivalBacklog`); they are parsed
+    /// once the blocks come by their timer a quarter full or less (the traffic is light again:
+    /// at bulk speed a block the timer closes is still nearly full), when the backlog passes
+    /// `backlogLimitBytes`, or at the end (`force`).
     public func drainRing(force: Bool = false) -> [TimelineEvent] {
         guard let ring else { return [] }
         let drained = ring.drain(maxBlocks: 4) { time, bytes, _ in backlog.append(timeNanoseconds: time, bytes) }
-        let burst = drained.blocks > 0 && drained.timedOut == 0
+        let light = drained.timedOut == drained.blocks && drained.frames * 4 * Self.ringFrameBytes <= drained.blocks * ringBlockBytes
+        let burst = drained.blocks > 0 && !light
         if burst { lastBurstBlock = MonotonicClock.now() }
         if burst && !force && backlog.byteCount < Self.backlogLimitBytes { return [] }
         var newest: Int64 = 0

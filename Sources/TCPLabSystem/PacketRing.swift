@@ -79,6 +79,7 @@ public final class PacketRing {
     /// What one `drain` read.
     public struct Drained: Sendable, Equatable {
         public var blocks = 0
+        public var frames = 0
         /// Blocks the kernel handed over because their timer ran out, not because they were full.
         public var timedOut = 0
     }
@@ -101,6 +102,7 @@ public final class PacketRing {
                 frameStart += Int(frame.next_offset)
             }
             framesRead += UInt64(count)
+            drained.frames += Int(count)
             if tcplab_packet_block_timed_out(block) != 0 { drained.timedOut += 1 }
             tcplab_packet_block_release(block)
             nextBlock = (nextBlock + 1) % blockCount
