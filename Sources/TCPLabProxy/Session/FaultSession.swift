@@ -42,8 +42,9 @@ public struct FaultSession: Sendable {
             self.yieldCPU = yieldCPU
         }
 
-        /// The largest copy per record with which the watch may fall behind: the kernel holds
-        /// the backlog in the NFLOG socket's buffer (32 MiB asked, ~150k header-only records).
+        /// The largest copy per segment with which the watch may fall behind: the kernel holds
+        /// the backlog in the packet ring and the NFLOG socket's buffer (32 MiB each, ~150k
+        /// header-only segments).
         static let largestYieldingCopy: UInt32 = 1024
     }
 
@@ -165,8 +166,8 @@ public struct FaultSession: Sendable {
     /// On a busy machine every cycle the watch spends parsing and printing is one the traffic it
     /// watches does not get (iperf3 keeps both CPUs of a two-core machine busy). So the watch
     /// may run on a thread of its own at SCHED_IDLE: it falls behind while the CPUs are busy and
-    /// catches up when they are not, the kernel holding the records meanwhile (their loss, if
-    /// its buffer fills, is counted as ever). This thread keeps answering the queue (drops of
+    /// catches up when they are not, the kernel holding the ring's frames and NFLOG's records
+    /// meanwhile (their loss, if a buffer fills, is counted as ever). This thread keeps answering the queue (drops of
     /// this host's own segments) on time. Not with delays or duplicates, whose release lines the
     /// timeline orders after their holds, nor with a relay.
     private func yieldsToTraffic(observer: ObservationSession, relay: Relay?) -> Bool {
