@@ -73,10 +73,11 @@ struct CaptureMerge {
                 pairs += 1
             }
             // A verdict whose frame would have come by now stands alone (the ring was full).
-            let expired = verdicts.filter { cut == .max || $0.segment.timestampMicroseconds < cut - Self.pairingWindowMicroseconds }
+            let hasExpired = { (verdict: Entry) in cut == .max || verdict.segment.timestampMicroseconds < cut - Self.pairingWindowMicroseconds }
+            let expired = verdicts.filter(hasExpired)
             if !expired.isEmpty {
                 unpairedVerdicts += UInt64(expired.count)
-                verdicts.removeAll { cut == .max || $0.segment.timestampMicroseconds < cut - Self.pairingWindowMicroseconds }
+                verdicts.removeAll(where: hasExpired)
                 ready = (ready + expired).sorted(by: Self.earlier)
             }
         }

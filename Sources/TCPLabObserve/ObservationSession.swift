@@ -8,7 +8,8 @@ import TCPLabSystem
 /// `arrivalRing` also those a packet ring sees arrive, the timeline built from them, the socket
 /// state transitions on the port, and optionally a pcap of it all.
 /// Single-threaded: its owner multiplexes `logDescriptor` and `ringDescriptor` in its own epoll
-/// loop and calls `pollStates()` at least every `stateInterval`.
+/// loop, calls `pollStates()` at least every `stateInterval`, and `drainSettled()` every few ms
+/// while `hasUnsettledSegments`.
 public final class ObservationSession {
     public let port: UInt16
     public let stateInterval: Duration = .milliseconds(5)
@@ -40,7 +41,6 @@ public final class ObservationSession {
     /// 256 KiB blocks for header-only frames (~1,300 each, 128 of them: 4 s of a slow stream at
     /// the retire timeout), 1 MiB ones for whole packets (a block must hold one).
     static func ringBlockBytes(copyRange: UInt32) -> Int { copyRange <= 1024 ? 256 << 10 : 1 << 20 }
-    private var ringBlockBytes: Int { Self.ringBlockBytes(copyRange: copyRange) }
     /// A header-only frame in the ring, about: the kernel's 96 bytes of header and the snapshot.
     static let ringFrameBytes = 200
     /// How long after its timestamp any segment has reached the reader: the ring's retire timer
@@ -78,8 +78,8 @@ public final class ObservationSession {
         reader = try NFLogReader(group: group, receiveBufferBytes: 32 << 20, copyRange: copyRange, batching: .bulk)
         var ringFailure: String?
         do {
-            ring = arrivalRing ? try PacketRing(port: port, snapshotLength: copyRange, blockBytes: Self.ringBlockBytes(copyRange: copyRange),
-                                                 blocks: (32 << 20) / Self.ringBlockBytes(copyRange: copyRange),
+            let blockBytes = Self.ringBlockBytes(copyRange: copyRange)
+            ring = arrivalRing ? try PacketRing(port: port, snapshotLength: copyRange, blockBytes: blockBytes, blocks: (32 << 20) / blockBytes,
                                                  retireMilliseconds: Self.ringRetireMilliseconds) : nil
         } catch {
             ring = nil
@@ -176,7 +176,7 @@ public final class ObservationSession {
                     continue
                 }
                 guard ring != nil else {
-                    fresh += hand([segment])
+                    if let event = hand(segment) { fresh.append(event) }
                     continue
                 }
                 newest = max(newest, segment.timestampMicroseconds)
@@ -197,7 +197,7 @@ public final class ObservationSession {
     public func drainRing(force: Bool = false) -> [TimelineEvent] {
         guard let ring else { return [] }
         let drained = ring.drain(maxBlocks: 4) { time, bytes, _ in backlog.append(timeNanoseconds: time, bytes) }
-        let light = drained.timedOut == drained.blocks && drained.frames * 4 * Self.ringFrameBytes <= drained.blocks * ringBlockBytes
+        let light = drained.timedOut == drained.blocks && drained.frames * 4 * Self.ringFrameBytes <= drained.blocks * ring.blockBytes
         let burst = drained.blocks > 0 && !light
         if burst { lastBurstBlock = MonotonicClock.now() }
         if burst && !force && backlog.byteCount < Self.backlogLimitBytes { return [] }
@@ -215,7 +215,7 @@ public final class ObservationSession {
         return releaseSettled()
     }
 
-    /// The ring's last frames: the kernel retires its open block within 8 ms; read until every
+    /// The ring's last frames: the kernel retires its open block within two retire periods; read until every
     /// frame it took is read or was dropped, or nothing more comes for `timeout`.
     private func drainRingToEnd(_ ring: PacketRing, timeout: Duration = .milliseconds(200)) throws(SystemCallError) -> [TimelineEvent] {
         var fresh: [TimelineEvent] = []
@@ -236,7 +236,7 @@ public final class ObservationSession {
 
     /// What has settled while neither source had anything new: a source with nothing waiting is
     /// complete up to `settleMicroseconds` ago, and a burst's backlog quiet for
-    /// `burstQuietMilliseconds` is parsed. Call it every few ms while `hasUnsettledSegments`.
+    /// `burstQuietNanoseconds` is parsed. Call it every few ms while `hasUnsettledSegments`.
     public func drainSettled() -> [TimelineEvent] {
         guard let ring else { return [] }
         let now = WallClock.nowNanoseconds() / 1000
@@ -256,17 +256,18 @@ public final class ObservationSession {
 
     /// Segments in their final order: into the pcap and the timeline.
     private func hand(_ segments: [CapturedSegment]) -> [TimelineEvent] {
-        var fresh: [TimelineEvent] = []
-        for segment in segments {
-            // A held segment goes into the pcap once, when it was released: stamped when it went
-            // on to the receiver's IP layer (prerouting).
-            if segment.fate != .delayed {
-                pcap?.append(packet: segment.packet, timestampMicroseconds: segment.timestampMicroseconds,
-                             originalLength: PacketParser.ipPacketLength(segment.packet))
-            }
-            if let event = builder.add(segment) { fresh.append(event) }
+        segments.compactMap(hand)
+    }
+
+    /// One segment in its final order; its event, unless it only updated an earlier one.
+    private func hand(_ segment: CapturedSegment) -> TimelineEvent? {
+        // A held segment goes into the pcap once, when it was released: stamped when it went on
+        // to the receiver's IP layer.
+        if segment.fate != .delayed {
+            pcap?.append(packet: segment.packet, timestampMicroseconds: segment.timestampMicroseconds,
+                         originalLength: PacketParser.ipPacketLength(segment.packet))
         }
-        return fresh
+        return builder.add(segment)
     }
 
     /// trace_pipe, to wait on with epoll.

@@ -21,7 +21,7 @@ public final class PacketRing {
     public let fileDescriptor: FileDescriptor
     public let snapshotLength: UInt32
     private let map: UnsafeMutableRawPointer
-    private let blockBytes: Int
+    public let blockBytes: Int
     private let blockCount: Int
     private var nextBlock = 0
     /// Frames handed to `drain`'s body so far.
