@@ -19,6 +19,9 @@ struct CaptureMerge {
     static let pairingWindowMicroseconds: Int64 = 5_000
 
     private var pending: [Entry] = []
+    /// Nothing was added since `pending` was last sorted: a release while the watermark waits
+    /// (every poll during a burst) costs a comparison, not a sort.
+    private var pendingSorted = true
     /// Faults' records of arrivals, waiting for their frame.
     private var verdicts: [Entry] = []
     private var added: UInt64 = 0
@@ -32,6 +35,7 @@ struct CaptureMerge {
     /// A segment the ring saw arrive.
     mutating func addArrival(_ segment: CapturedSegment) {
         pending.append(entry(segment, fromRing: true))
+        pendingSorted = false
     }
 
     /// A segment an NFLOG rule logged. `kernelStamped`: the record carries NFLOG's own timestamp
@@ -42,6 +46,7 @@ struct CaptureMerge {
             verdicts.append(entry(segment, fromRing: false))
         } else {
             pending.append(entry(segment, fromRing: false))
+            pendingSorted = false
         }
     }
 
@@ -55,10 +60,16 @@ struct CaptureMerge {
     /// wait. `Int64.max`: everything.
     mutating func release(before watermark: Int64) -> [CapturedSegment] {
         let cut = watermark == .max ? .max : watermark - Self.pairingWindowMicroseconds
-        pending.sort(by: Self.earlier)
+        if !pendingSorted {
+            pending.sort(by: Self.earlier)
+            pendingSorted = true
+        }
         let settled = pending.partitioningIndex { $0.segment.timestampMicroseconds >= cut }
-        var ready = Array(pending[..<settled])
-        pending.removeFirst(settled)
+        var ready: [Entry] = []
+        if settled > 0 {
+            ready = Array(pending[..<settled])
+            pending.removeFirst(settled)
+        }
         if !verdicts.isEmpty {
             for index in ready.indices where ready[index].fromRing {
                 let frame = ready[index].segment

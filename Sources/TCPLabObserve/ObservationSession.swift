@@ -191,16 +191,19 @@ public final class ObservationSession {
 
     /// Reads the packet ring's ready blocks (a few at a time) and returns the new timeline
     /// events. During a burst it only copies the frames aside (`ArrivalBacklog`); they are parsed
-    /// once the blocks come by their timer a quarter full or less (the traffic is light again:
-    /// at bulk speed a block the timer closes is still nearly full), when the backlog passes
-    /// `backlogLimitBytes`, or at the end (`force`).
+    /// once no heavy block has come for `burstQuietNanoseconds` (a block is light when the timer
+    /// closed it a quarter full or less: at bulk speed a block the timer closes is still nearly
+    /// full), when the backlog passes `backlogLimitBytes`, or at the end (`force`). One light
+    /// block does not end a burst: eight streams pause that long now and then, and parsing
+    /// 100k segments then would compete with the transfer for its caches.
     public func drainRing(force: Bool = false) -> [TimelineEvent] {
         guard let ring else { return [] }
         let drained = ring.drain(maxBlocks: 4) { time, bytes, _ in backlog.append(timeNanoseconds: time, bytes) }
         let light = drained.timedOut == drained.blocks && drained.frames * 4 * Self.ringFrameBytes <= drained.blocks * ring.blockBytes
-        let burst = drained.blocks > 0 && !light
-        if burst { lastBurstBlock = MonotonicClock.now() }
-        if burst && !force && backlog.byteCount < Self.backlogLimitBytes { return [] }
+        let now = MonotonicClock.now()
+        if drained.blocks > 0 && !light { lastBurstBlock = now }
+        let inBurst = lastBurstBlock != 0 && now - lastBurstBlock <= Self.burstQuietNanoseconds
+        if inBurst && !force && backlog.byteCount < Self.backlogLimitBytes { return [] }
         var newest: Int64 = 0
         backlog.flush { time, bytes in
             guard let segment = try? CapturedSegment(arrival: Array(bytes), timeNanoseconds: time) else {
