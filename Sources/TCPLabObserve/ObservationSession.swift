@@ -26,6 +26,8 @@ public final class ObservationSession {
     private var merge = CaptureMerge()
     private var backlog = ArrivalBacklog()
     private var lastBurstBlock: UInt64 = 0
+    /// Retired ring blocks a burst left where the kernel put them (`ringHeld`).
+    private var heldBlocks = 0
     /// A burst's backlog waits this long after its last full block for a block by timer.
     static let burstQuietNanoseconds: UInt64 = 200_000_000
     /// The most a burst's frames wait unparsed: 64 MiB, ~400k header-only frames.
@@ -189,21 +191,28 @@ public final class ObservationSession {
         return releaseSettled()
     }
 
-    /// Reads the packet ring's ready blocks (a few at a time) and returns the new timeline
-    /// events. During a burst it only copies the frames aside (`ArrivalBacklog`); they are parsed
-    /// once no heavy block has come for `burstQuietNanoseconds` (a block is light when the timer
-    /// closed it a quarter full or less: at bulk speed a block the timer closes is still nearly
-    /// full), when the backlog passes `backlogLimitBytes`, or at the end (`force`). One light
-    /// block does not end a burst: eight streams pause that long now and then, and parsing
-    /// 100k segments then would compete with the transfer for its caches.
+    /// Reads the packet ring's ready blocks and returns the new timeline events. During a burst
+    /// it leaves them in the ring (`ringHeld`: the owner stops waiting on the ring's descriptor
+    /// and calls `drainSettled()` instead) and copies them aside (`ArrivalBacklog`) only when
+    /// the ring is three-quarters full. They are parsed once no heavy block has come for
+    /// `burstQuietNanoseconds` (a block is light when the timer closed it a quarter full or
+    /// less: at bulk speed a block the timer closes is still nearly full), when the backlog
+    /// passes `backlogLimitBytes`, or at the end (`force`). One light block does not end a
+    /// burst: eight streams pause that long now and then, and parsing 100k segments then would
+    /// compete with the transfer for its caches.
     public func drainRing(force: Bool = false) -> [TimelineEvent] {
         guard let ring else { return [] }
-        let drained = ring.drain(maxBlocks: 4) { time, bytes, _ in backlog.append(timeNanoseconds: time, bytes) }
-        let light = drained.timedOut == drained.blocks && drained.frames * 4 * Self.ringFrameBytes <= drained.blocks * ring.blockBytes
+        let fresh = ring.peek(after: heldBlocks)
+        heldBlocks += fresh.blocks
+        let light = fresh.timedOut == fresh.blocks && fresh.frames * 4 * Self.ringFrameBytes <= fresh.blocks * ring.blockBytes
         let now = MonotonicClock.now()
-        if drained.blocks > 0 && !light { lastBurstBlock = now }
+        if fresh.blocks > 0 && !light { lastBurstBlock = now }
         let inBurst = lastBurstBlock != 0 && now - lastBurstBlock <= Self.burstQuietNanoseconds
-        if inBurst && !force && backlog.byteCount < Self.backlogLimitBytes { return [] }
+        if inBurst && !force {
+            if heldBlocks * 4 >= ring.blocks * 3 { moveHeldBlocksAside(ring) }
+            if backlog.byteCount < Self.backlogLimitBytes { return [] }
+        }
+        moveHeldBlocksAside(ring)
         var newest: Int64 = 0
         backlog.flush { time, bytes in
             guard let segment = try? CapturedSegment(arrival: Array(bytes), timeNanoseconds: time) else {
@@ -216,6 +225,14 @@ public final class ObservationSession {
         ringCompleteMicroseconds = ring.hasReadyBlock ? max(ringCompleteMicroseconds, newest)
             : max(ringCompleteMicroseconds, WallClock.nowNanoseconds() / 1000 - Self.settleMicroseconds)
         return releaseSettled()
+    }
+
+    /// A burst's blocks are in the ring, unread: `drainSettled()` reads them once it is over.
+    public var ringHeld: Bool { heldBlocks > 0 }
+
+    private func moveHeldBlocksAside(_ ring: PacketRing) {
+        ring.drain(maxBlocks: heldBlocks) { time, bytes, _ in backlog.append(timeNanoseconds: time, bytes) }
+        heldBlocks = 0
     }
 
     /// The ring's last frames: the kernel retires its open block within two retire periods; read until every
@@ -235,7 +252,7 @@ public final class ObservationSession {
     }
 
     /// Segments wait in the merge or the burst's backlog: `drainSettled()` will hand them on.
-    public var hasUnsettledSegments: Bool { ring != nil && !(merge.isEmpty && backlog.isEmpty) }
+    public var hasUnsettledSegments: Bool { ring != nil && !(merge.isEmpty && backlog.isEmpty && heldBlocks == 0) }
 
     /// What has settled while neither source had anything new: a source with nothing waiting is
     /// complete up to `settleMicroseconds` ago, and a burst's backlog quiet for
@@ -243,6 +260,7 @@ public final class ObservationSession {
     public func drainSettled() -> [TimelineEvent] {
         guard let ring else { return [] }
         let now = WallClock.nowNanoseconds() / 1000
+        if heldBlocks > 0 { return drainRing() }
         if !backlog.isEmpty, !ring.hasReadyBlock, MonotonicClock.now() - lastBurstBlock > Self.burstQuietNanoseconds {
             return drainRing(force: true)
         }

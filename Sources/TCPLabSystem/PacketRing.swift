@@ -72,6 +72,10 @@ public final class PacketRing {
     }
 
     private var currentBlock: UnsafeMutableRawPointer { map + nextBlock * blockBytes }
+    private func block(_ index: Int) -> UnsafeMutableRawPointer { map + (index % blockCount) * blockBytes }
+
+    /// The ring's size in blocks.
+    public var blocks: Int { blockCount }
 
     /// A retired block waits to be read.
     public var hasReadyBlock: Bool { tcplab_packet_block_ready(currentBlock) != 0 }
@@ -82,6 +86,22 @@ public final class PacketRing {
         public var frames = 0
         /// Blocks the kernel handed over because their timer ran out, not because they were full.
         public var timedOut = 0
+    }
+
+    /// The retired blocks after the first `known` (which the caller has seen), counted where they
+    /// lie, neither read nor given back: a reader that leaves a burst's blocks in the ring costs
+    /// the transfer no copy and no wakeup per block.
+    public func peek(after known: Int) -> Drained {
+        var seen = Drained()
+        for index in (nextBlock + known)..<(nextBlock + blockCount) {
+            let block = block(index)
+            guard tcplab_packet_block_ready(block) != 0 else { break }
+            var offset: UInt32 = 0
+            seen.frames += Int(tcplab_packet_block_frames(block, &offset))
+            if tcplab_packet_block_timed_out(block) != 0 { seen.timedOut += 1 }
+            seen.blocks += 1
+        }
+        return seen
     }
 
     /// Walks up to `maxBlocks` retired blocks, oldest first, and gives each frame to `body`: its

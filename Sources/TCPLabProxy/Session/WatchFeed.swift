@@ -3,11 +3,21 @@ import TCPLabSystem
 
 /// The observation's descriptors on an event loop, and what each one's readiness hands the
 /// output: the one dispatch that the session's own loop and the yielding watch's thread share.
-struct WatchFeed {
+/// Used by one thread at a time.
+final class WatchFeed {
     let observer: ObservationSession
     let output: any FaultSessionOutput
     /// sock_diag states are followed too.
     let states: Bool
+    private var epoll: Epoll?
+    /// The loop wakes when a ring block is ready; not while a burst's blocks wait in the ring.
+    private var ringArmed = true
+
+    init(observer: ObservationSession, output: any FaultSessionOutput, states: Bool) {
+        self.observer = observer
+        self.output = output
+        self.states = states
+    }
 
     // Tokens clear of the queue's and the relay's (FaultSession, DelayEngine, Relay).
     private static let logToken: UInt64 = 1 << 59
@@ -18,6 +28,7 @@ struct WatchFeed {
         try epoll.add(observer.logDescriptor, events: .readable, token: Self.logToken)
         if let trace = observer.traceDescriptor { try epoll.add(trace, events: .readable, token: Self.traceToken) }
         if let ring = observer.ringDescriptor { try epoll.add(ring, events: .readable, token: Self.ringToken) }
+        self.epoll = epoll
     }
 
     /// Reads what `token` says is waiting and hands it on; false when the token is not ours.
@@ -28,13 +39,27 @@ struct WatchFeed {
         case Self.ringToken: output.segments(observer.drainRing())
         default: return false
         }
+        try armRing()
         return true
     }
+
+    /// Waits on the ring's descriptor only while no burst is held in it: its blocks stay ready
+    /// (the descriptor readable) until the burst is over, and `poll()` looks at them meanwhile.
+    private func armRing() throws(SystemCallError) {
+        guard let ring = observer.ringDescriptor, let epoll, ringArmed == observer.ringHeld else { return }
+        ringArmed.toggle()
+        try epoll.modify(ring, events: ringArmed ? .readable : [], token: Self.ringToken)
+    }
+
+    /// How often a held burst is looked at: the ring's last quarter (8 MiB) takes ~150 ms to
+    /// fill at loopback bulk speed.
+    private static let heldRingMilliseconds: Int32 = 50
 
     /// sock_diag has no events, and segments the merge still holds settle with time: the loop
     /// waits at most this long between polls (with states, or while segments wait).
     var pollMilliseconds: Int32? {
         if states { return Int32(observer.stateInterval.components.attoseconds / 1_000_000_000_000_000) }
+        if observer.ringHeld { return Self.heldRingMilliseconds }
         return observer.hasUnsettledSegments ? Int32(ObservationSession.settleMicroseconds / 4000) : nil
     }
 
@@ -42,5 +67,6 @@ struct WatchFeed {
     func poll() throws(SystemCallError) {
         if states { output.states(try observer.pollStates()) }
         if observer.hasUnsettledSegments { output.segments(observer.drainSettled()) }
+        try armRing()
     }
 }
