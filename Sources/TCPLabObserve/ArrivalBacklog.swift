@@ -1,6 +1,6 @@
-/// Ring frames copied out as they are, to be parsed later: during a burst the watch only copies
-/// (one append, no allocation per frame) and leaves the parsing, the classification and the
-/// output for when the traffic pauses. On a two-core machine every cycle the watch spends while a
+/// Ring frames copied out as they are, to be parsed later: when a burst fills the ring
+/// three-quarters the watch moves its blocks here (one append per frame, no allocation) and
+/// leaves the parsing, the classification and the output for when the traffic pauses. On a two-core machine every cycle the watch spends while a
 /// bulk transfer runs is one the transfer loses, even at SCHED_IDLE (the other core is the same
 /// physical core's sibling in a VM, or the transfer wants it).
 struct ArrivalBacklog {

@@ -36,9 +36,9 @@ public final class ObservationSession {
     private var ringCompleteMicroseconds: Int64 = 0
     private var logCompleteMicroseconds: Int64 = 0
     /// A block goes to the reader full or this long after its first frame. Long enough that at
-    /// bulk speed (~60k frames/s, ~12 MB/s of header-only frames) a block fills first: then the
-    /// ring holds its whole 32 MiB (~170k frames) for a starved reader (at SCHED_IDLE while a
-    /// transfer keeps both CPUs busy), and wakes it ~50 times a second, not hundreds.
+    /// bulk speed (up to ~250k frames/s, ~50 MB/s of header-only frames) a block fills first:
+    /// then the ring holds its whole 32 MiB (~160k frames) for a reader that leaves a burst in
+    /// it (`ringHeld`) or is starved (at SCHED_IDLE while a transfer keeps both CPUs busy).
     static let ringRetireMilliseconds: UInt32 = 32
     /// 256 KiB blocks for header-only frames (~1,300 each, 128 of them: 4 s of a slow stream at
     /// the retire timeout), 1 MiB ones for whole packets (a block must hold one).

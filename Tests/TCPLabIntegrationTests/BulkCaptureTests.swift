@@ -10,8 +10,11 @@ final class BulkCaptureTests: WitnessedNamespaceTestCase {
 
     func testOneStream() throws { try transfer(streams: 1) }
     func testEightStreams() throws { try transfer(streams: 8) }
+    /// More than three-quarters of the packet ring (~200k frames against its ~160k): the watch
+    /// moves a burst's blocks aside while it lasts, and loses none of them.
+    func testABurstLongerThanTheRing() throws { try transfer(streams: 2, gibibytes: 5) }
 
-    private func transfer(streams: Int) throws {
+    private func transfer(streams: Int, gibibytes: Int = 1) throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/iperf3") else {
             throw XCTSkip("iperf3 is not installed (apt-get install iperf3; scripts/setup does)")
         }
@@ -30,7 +33,7 @@ final class BulkCaptureTests: WitnessedNamespaceTestCase {
         try proxy.awaitRulesInstalled()
         usleep(200_000)
 
-        let client = try lab.run(["iperf3", "-c", "127.0.0.1", "-p", "\(Self.port)", "-n", "1G", "-P", "\(streams)", "-J"], timeout: 120, check: false)
+        let client = try lab.run(["iperf3", "-c", "127.0.0.1", "-p", "\(Self.port)", "-n", "\(gibibytes)G", "-P", "\(streams)", "-J"], timeout: 120, check: false)
         XCTAssertEqual(client.status, 0, client.standardError)
         usleep(300_000)
         proxy.signal(SIGINT)
@@ -54,10 +57,10 @@ final class BulkCaptureTests: WitnessedNamespaceTestCase {
         }
         let summary = try XCTUnwrap(capture, "no capture line at the end of the timeline")
         let logged = try XCTUnwrap(summary["logged"] as? Int), missed = try XCTUnwrap(summary["missed"] as? Int)
-        print("iperf3 1 GiB, \(streams) stream(s): tcpdump \(witnessed) segments, the kernel logged \(logged), the timeline holds \(segments), reports \(missed) missed")
+        print("iperf3 \(gibibytes) GiB, \(streams) stream(s): tcpdump \(witnessed) segments, the kernel logged \(logged), the timeline holds \(segments), reports \(missed) missed")
         XCTAssertEqual(logged, witnessed, "every segment tcpdump saw was logged once")
         XCTAssertEqual(segments + missed, witnessed, "what the timeline holds plus what it says it missed is what crossed")
-        if streams == 1 { XCTAssertEqual(missed, 0, "one stream: the timeline keeps up") }
+        if streams <= 2 { XCTAssertEqual(missed, 0, "one or two streams: the timeline keeps up") }
         let readBack = try CommandRunner.run(["tcpdump", "-n", "-r", pcap], timeout: 120).standardOutput.split(separator: "\n").count
         XCTAssertEqual(readBack, segments, "faultproxy's pcap holds what its timeline holds")
     }
