@@ -63,7 +63,7 @@ final class KernelAttributionTests: XCTestCase {
         }
     }
 
-    func testEachRetransmissionTracepointIsWithinAMillisecondOfItsNFLOGRecord() throws {
+    func testEachRetransmissionTracepointAndItsSegmentShareOneClock() throws {
         // Two SYNs lost (1 s linear timeouts), then three FINs (loss probe and RTO backoff): five retransmissions.
         let lab = try Lab(prefix: "tcplab-clock")
         defer { lab.close() }
@@ -79,17 +79,26 @@ final class KernelAttributionTests: XCTestCase {
         let resent = observation.segments(from: .client).filter { ($0.kind == .syn || $0.kind == .fin) && $0.retransmission }
         XCTAssertEqual(retransmits.count, 5, "\(retransmits.map(\.summary))")
         XCTAssertEqual(resent.count, retransmits.count)
-        var worst: Int64 = 0
+        // The tracepoint fires as the kernel sends. On loopback the segment is stamped when its
+        // receipt reaches the capture tap, and a timer's retransmission leaves that to ksoftirqd
+        // (net:netif_rx in the timer softirq, then NET_RX on ksoftirqd/N: traced), which runs
+        // 40–90 µs later as a rule, 200–950 µs now and then (31 local runs), 1.05 ms once in CI.
+        // A clock offset would shift every difference alike: none may be negative (a segment is
+        // not received before it is sent), and the smallest bounds the offset from above.
+        var lags: [Int64] = []
         for event in retransmits {
             let nearest = try XCTUnwrap(resent.min { abs($0.timeUnixMicroseconds - event.timeUnixMicroseconds) < abs($1.timeUnixMicroseconds - event.timeUnixMicroseconds) })
-            let apart = abs(nearest.timeUnixMicroseconds - event.timeUnixMicroseconds)
-            worst = max(worst, apart)
-            XCTAssertLessThan(apart, 1000, "tcp_retransmit_skb at \(event.timeUnixMicroseconds) vs NFLOG \(nearest.summary)")
+            let lag = nearest.timeUnixMicroseconds - event.timeUnixMicroseconds
+            lags.append(lag)
+            XCTAssertGreaterThanOrEqual(lag, -50, "tcp_retransmit_skb at \(event.timeUnixMicroseconds), after NFLOG's \(nearest.summary)")
+            XCTAssertLessThan(lag, 2000, "tcp_retransmit_skb at \(event.timeUnixMicroseconds) vs NFLOG \(nearest.summary)")
         }
+        let closest = try XCTUnwrap(lags.min()), worst = try XCTUnwrap(lags.max())
+        XCTAssertLessThan(closest, 200, "the clocks are that far apart at least: \(lags)")
         // The mapping's offset, sampled at start and at end: the drift is reported with the capture line.
         let capture = try XCTUnwrap(try fault.summary().capture, "the session reports how complete the timeline is")
         let drift = try XCTUnwrap(capture.traceClockDriftMicroseconds, "\(capture)")
-        print("tracepoint vs NFLOG: at most \(worst) µs apart over \(retransmits.count) retransmissions; trace clock drift \(drift) µs")
+        print("tracepoint vs NFLOG: segments \(closest)–\(worst) µs after their tracepoints over \(retransmits.count) retransmissions; trace clock drift \(drift) µs")
         XCTAssertLessThan(abs(drift), 1000, "CLOCK_REALTIME moved against CLOCK_MONOTONIC during the run")
     }
 
