@@ -1,5 +1,5 @@
-/// Ring frames copied out as they are, to be parsed later: when a burst fills the ring
-/// three-quarters the watch moves its blocks here (one append per frame, no allocation) and
+/// Ring frames copied out as they are, to be parsed later: once a burst fills half the ring
+/// the watch moves its blocks here as they come (one append per frame, no allocation) and
 /// leaves the parsing, the classification and the output for when the traffic pauses. On a two-core machine every cycle the watch spends while a
 /// bulk transfer runs is one the transfer loses, even at SCHED_IDLE (the other core is the same
 /// physical core's sibling in a VM, or the transfer wants it).

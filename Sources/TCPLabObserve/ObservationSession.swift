@@ -28,6 +28,8 @@ public final class ObservationSession {
     private var lastBurstBlock: UInt64 = 0
     /// Retired ring blocks a burst left where the kernel put them (`ringHeld`).
     private var heldBlocks = 0
+    /// This burst has filled half the ring: the rest of it is copied aside as it comes.
+    private var longBurst = false
     /// A burst's backlog waits this long after its last full block for a block by timer.
     static let burstQuietNanoseconds: UInt64 = 200_000_000
     /// The most a burst's frames wait unparsed: 64 MiB, ~400k header-only frames.
@@ -191,15 +193,17 @@ public final class ObservationSession {
         return releaseSettled()
     }
 
-    /// Reads the packet ring's ready blocks and returns the new timeline events. During a burst
-    /// it leaves them in the ring (`ringHeld`: the owner stops waiting on the ring's descriptor
-    /// and calls `drainSettled()` instead) and copies them aside (`ArrivalBacklog`) only when
-    /// the ring is three-quarters full. They are parsed once no heavy block has come for
-    /// `burstQuietNanoseconds` (a block is light when the timer closed it a quarter full or
-    /// less: at bulk speed a block the timer closes is still nearly full), when the backlog
-    /// passes `backlogLimitBytes`, or at the end (`force`). One light block does not end a
-    /// burst: eight streams pause that long now and then, and parsing 100k segments then would
-    /// compete with the transfer for its caches.
+    /// Reads the packet ring's ready blocks and returns the new timeline events. A burst's first
+    /// half of the ring (16 MiB, ~2 GiB of bulk transfer) stays where the kernel put it
+    /// (`ringHeld`: the owner stops waiting on the ring's descriptor and calls `drainSettled()`
+    /// instead), so a short burst costs the transfer no copy and no wakeup per block. A longer
+    /// one is copied aside (`ArrivalBacklog`) block by block as it comes, which keeps the ring
+    /// nearly empty for a reader starved at SCHED_IDLE. The frames are parsed once no heavy
+    /// block has come for `burstQuietNanoseconds` (a block is light when the timer closed it a
+    /// quarter full or less: at bulk speed a block the timer closes is still nearly full), when
+    /// the backlog passes `backlogLimitBytes`, or at the end (`force`). One light block does not
+    /// end a burst: eight streams pause that long now and then, and parsing 100k segments then
+    /// would compete with the transfer for its caches.
     public func drainRing(force: Bool = false) -> [TimelineEvent] {
         guard let ring else { return [] }
         let fresh = ring.peek(after: heldBlocks)
@@ -209,9 +213,11 @@ public final class ObservationSession {
         if fresh.blocks > 0 && !light { lastBurstBlock = now }
         let inBurst = lastBurstBlock != 0 && now - lastBurstBlock <= Self.burstQuietNanoseconds
         if inBurst && !force {
-            if heldBlocks * 4 >= ring.blocks * 3 { moveHeldBlocksAside(ring) }
+            if heldBlocks * 2 >= ring.blocks { longBurst = true }
+            if longBurst { moveHeldBlocksAside(ring) }
             if backlog.byteCount < Self.backlogLimitBytes { return [] }
         }
+        longBurst = false
         moveHeldBlocksAside(ring)
         var newest: Int64 = 0
         backlog.flush { time, bytes in
