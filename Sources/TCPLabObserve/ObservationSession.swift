@@ -46,7 +46,9 @@ public final class ObservationSession {
     /// the retire timeout), 1 MiB ones for whole packets (a block must hold one).
     static func ringBlockBytes(copyRange: UInt32) -> Int { copyRange <= 1024 ? 256 << 10 : 1 << 20 }
     /// A header-only frame in the ring, about: the kernel's 96 bytes of header and the snapshot.
-    static let ringFrameBytes = 200
+    public static let ringFrameBytes = 200
+    /// The packet ring's size: ~160k header-only frames, about 4 GiB of loopback bulk transfer.
+    public static let ringBytes = 32 << 20
     /// How long after its timestamp any segment has reached the reader: the ring's retire timer
     /// runs every 32 ms and closes a block that waited a whole period (so up to 64 ms), an NFLOG
     /// batch flushes after 10 ms; ticks and scheduling on top.
@@ -83,7 +85,7 @@ public final class ObservationSession {
         var ringFailure: String?
         do {
             let blockBytes = Self.ringBlockBytes(copyRange: copyRange)
-            ring = arrivalRing ? try PacketRing(port: port, snapshotLength: copyRange, blockBytes: blockBytes, blocks: (32 << 20) / blockBytes,
+            ring = arrivalRing ? try PacketRing(port: port, snapshotLength: copyRange, blockBytes: blockBytes, blocks: Self.ringBytes / blockBytes,
                                                  retireMilliseconds: Self.ringRetireMilliseconds) : nil
         } catch {
             ring = nil
@@ -211,8 +213,7 @@ public final class ObservationSession {
         let light = fresh.timedOut == fresh.blocks && fresh.frames * 4 * Self.ringFrameBytes <= fresh.blocks * ring.blockBytes
         let now = MonotonicClock.now()
         if fresh.blocks > 0 && !light { lastBurstBlock = now }
-        let inBurst = lastBurstBlock != 0 && now - lastBurstBlock <= Self.burstQuietNanoseconds
-        if inBurst && !force {
+        if inBurst(at: now) && !force {
             if heldBlocks * 2 >= ring.blocks { longBurst = true }
             if longBurst { moveHeldBlocksAside(ring) }
             if backlog.byteCount < Self.backlogLimitBytes { return [] }
@@ -231,6 +232,11 @@ public final class ObservationSession {
         ringCompleteMicroseconds = ring.hasReadyBlock ? max(ringCompleteMicroseconds, newest)
             : max(ringCompleteMicroseconds, WallClock.nowNanoseconds() / 1000 - Self.settleMicroseconds)
         return releaseSettled()
+    }
+
+    /// A heavy block came within `burstQuietNanoseconds` of `now`.
+    private func inBurst(at now: UInt64) -> Bool {
+        lastBurstBlock != 0 && now - lastBurstBlock <= Self.burstQuietNanoseconds
     }
 
     /// A burst's blocks are in the ring, unread: `drainSettled()` reads them once it is over.
@@ -266,10 +272,8 @@ public final class ObservationSession {
     public func drainSettled() -> [TimelineEvent] {
         guard let ring else { return [] }
         let now = WallClock.nowNanoseconds() / 1000
-        if heldBlocks > 0 { return drainRing() }
-        if !backlog.isEmpty, !ring.hasReadyBlock, MonotonicClock.now() - lastBurstBlock > Self.burstQuietNanoseconds {
-            return drainRing(force: true)
-        }
+        // A held burst, or a backlog whose burst is over: `drainRing` parses once the burst is.
+        if heldBlocks > 0 || (!backlog.isEmpty && !ring.hasReadyBlock && !inBurst(at: MonotonicClock.now())) { return drainRing() }
         if backlog.isEmpty, !ring.hasReadyBlock { ringCompleteMicroseconds = max(ringCompleteMicroseconds, now - Self.settleMicroseconds) }
         let logWaiting = (try? Poll.wait(reader.fileDescriptor.rawValue, for: .readable, timeoutMilliseconds: 0))?.contains(.readable) ?? true
         if !logWaiting { logCompleteMicroseconds = max(logCompleteMicroseconds, now - Self.settleMicroseconds) }

@@ -71,8 +71,8 @@ public final class PacketRing {
         try? fileDescriptor.close()
     }
 
-    private var currentBlock: UnsafeMutableRawPointer { map + nextBlock * blockBytes }
     private func block(_ index: Int) -> UnsafeMutableRawPointer { map + (index % blockCount) * blockBytes }
+    private var currentBlock: UnsafeMutableRawPointer { block(nextBlock) }
 
     /// The ring's size in blocks.
     public var blocks: Int { blockCount }

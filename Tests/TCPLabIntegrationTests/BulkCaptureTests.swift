@@ -1,12 +1,11 @@
 import Foundation
 import TCPLab
+import TCPLabObserve
 import XCTest
 
 /// The timeline at bulk speed: iperf3 sends 1 GiB through a transparent faultproxy, and what the
 /// timeline holds plus what it says it missed is exactly what tcpdump saw on lo.
 final class BulkCaptureTests: WitnessedNamespaceTestCase {
-    /// The ring's 32 MiB in header-only frames of ~208 bytes (the kernel's header, the address, 128 bytes).
-    private enum PacketRingCapacity { static let headerFrames = (32 << 20) / 208 }
     override class var prefix: String { "tcplab-bulk" }
     private static let port: UInt16 = 5201
 
@@ -67,7 +66,7 @@ final class BulkCaptureTests: WitnessedNamespaceTestCase {
         XCTAssertEqual(segments + missed, witnessed, "what the timeline holds plus what it says it missed is what crossed")
         if gibibytes == 1 && streams == 1 { XCTAssertEqual(missed, 0, "one stream: the timeline keeps up") }
         if gibibytes > 1 {
-            XCTAssertGreaterThan(witnessed, PacketRingCapacity.headerFrames, "the burst outlasts the ring")
+            XCTAssertGreaterThan(witnessed, ObservationSession.ringBytes / ObservationSession.ringFrameBytes, "the burst outlasts the ring")
             // Without the move more than half would be lost; a starved reader loses some (1 % once).
             XCTAssertLessThan(missed * 10, witnessed, "fewer than 10 % missed: a burst is moved out of the ring before it fills")
         }
